@@ -1,0 +1,164 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings
+from app.db import make_engine, make_session_factory
+from app.errors import install_error_handlers, problem_response
+from app.i18n import translate
+from app.logging_setup import configure_logging
+from app.routes import (
+    admin,
+    api,
+    auth,
+    dashboard,
+    degree,
+    docs,
+    documents,
+    health,
+    home,
+    journal,
+    portfolio,
+    referentials,
+    reviews,
+)
+from app.services import mail as mail_service
+from app.web import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for, request_locale
+
+log = logging.getLogger("livret")
+
+MAX_REQUEST_BYTES = 12 * 1024 * 1024  # a 10 MB attachment plus the form around it
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def tune_garbage_collector() -> None:
+    """Long-lived start-up objects (modules, metadata, templates) leave the collector's view,
+    and young generations are collected less often. Full collections then stay short, which
+    keeps the slowest requests of large pages (a 200-apprentice dashboard) near the median."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 50)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        # Services that queue mail read base_url and friends from the session.
+        app.state.session_factory.configure(info={"settings": settings})
+        tune_garbage_collector()
+        log.info(
+            "Livret started (%s, database %s)",
+            settings.environment,
+            engine.url.render_as_string(hide_password=True),
+        )
+        sender = None
+        if settings.mail_sender_interval_seconds:
+            sender = asyncio.create_task(
+                mail_service.run_sender(app.state.session_factory, settings)
+            )
+        try:
+            yield
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+            engine.dispose()
+
+    app = FastAPI(
+        title="Livret",
+        version="0.1.0",
+        description="Digital apprenticeship portfolio — API",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def limit_body_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse declared bodies far above the largest legitimate upload before reading."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+            request.state.locale = request_locale(request)
+            return problem_response(
+                request, 413, translate(request.state.locale, "The request is too large.")
+            )
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.locale = request_locale(request)
+        seed = csrf_seed(request)
+        new_csrf_cookie = None
+        if seed is None:
+            seed = new_csrf_cookie = secrets.token_urlsafe(32)
+        request.state.csrf_token = csrf_token_for(settings.effective_secret_key, seed)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if new_csrf_cookie:
+            response.set_cookie(
+                CSRF_COOKIE,
+                new_csrf_cookie,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
+        return response
+
+    install_error_handlers(app)
+    static_dir = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    for module in (
+        health,
+        auth,
+        home,
+        portfolio,
+        journal,
+        degree,
+        reviews,
+        dashboard,
+        documents,
+        referentials,
+        api,
+        docs,
+        admin,
+    ):
+        app.include_router(module.router)
+    return app

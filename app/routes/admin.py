@@ -1,0 +1,560 @@
+"""The administration pages: cohorts, accounts, apprenticeships and the CSV import.
+
+Administrators only (others get 403). Every change is a plain form: it answers 303 to the page
+(post-redirect-get), or re-renders the form with the messages next to the fields (422, or 409
+for a conflict) keeping what was typed. The account list's search and paging also answer htmx
+with the results fragment, and its activate/deactivate buttons with the updated row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, BeforeValidator, Field
+
+from app.i18n import N_, translate
+from app.services import admin as admin_service
+from app.services import csv_import
+from app.services.errors import Conflict, DomainError, InvalidInput
+from app.services.passwords import MIN_PASSWORD_LENGTH
+from app.web import AdminUser, DbSession, client_ip, is_htmx, is_htmx_partial, templates
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+FORM_ERRORS = (InvalidInput, Conflict)
+PREVIEW_ROWS = 100  # rows of the import preview table; the counts cover the whole file
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+Done = Annotated[str, Query(max_length=20)]
+
+
+class CohortForm(BaseModel):
+    certification_id: OptionalInt = None
+    school_id: OptionalInt = None
+    new_school_name: str = Field(default="", max_length=300)
+    intake_year: OptionalInt = None
+    name: str = Field(default="", max_length=300)
+
+
+class UserCreateForm(BaseModel):
+    email: str = Field(default="", max_length=320)
+    full_name: str = Field(default="", max_length=300)
+    locale: str = Field(default="fr", max_length=5)
+    is_admin: bool = False
+    password: str = Field(default="", max_length=1024)
+
+
+class PasswordForm(BaseModel):
+    password: str = Field(default="", max_length=1024)
+
+
+class ApprenticeshipForm(BaseModel):
+    apprentice_email: str = Field(default="", max_length=320)
+    tutor_email: str = Field(default="", max_length=320)
+    supervisor_email: str = Field(default="", max_length=320)
+    company_name: str = Field(default="", max_length=300)
+    company_siret: str = Field(default="", max_length=30)
+    cohort_id: OptionalInt = None
+    starts_on: OptionalDate = None
+    ends_on: OptionalDate = None
+    semester_count: OptionalInt = None
+
+
+class PartiesForm(BaseModel):
+    tutor_email: str = Field(default="", max_length=320)
+    supervisor_email: str = Field(default="", max_length=320)
+
+
+class SemesterDatesForm(BaseModel):
+    starts_on: OptionalDate = None
+    ends_on: OptionalDate = None
+
+
+class ConfirmImportForm(BaseModel):
+    csv_text: str = Field(default="", max_length=csv_import.MAX_BYTES + 64 * 1024)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    locale = request.state.locale
+
+    def tr(message: str, params: dict[str, Any] | None = None) -> str:
+        return translate(locale, message, **(params or {}))
+
+    context = {**context, "tr": tr, "min_password_length": MIN_PASSWORD_LENGTH}
+    return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
+
+
+def _field_errors(request: Request, exc: DomainError, prefix: str = "") -> dict[str, str]:
+    """Messages to show next to each field (``_form`` for the form as a whole)."""
+    locale = request.state.locale
+    summary = translate(locale, exc.message, **exc.params)
+    if isinstance(exc, admin_service.FormInvalid):
+        errors = {
+            prefix + name: translate(locale, message, **params)
+            for name, (message, params) in exc.messages.items()
+        }
+        errors[prefix + "_form"] = summary
+        return errors
+    if exc.field_errors:
+        return {prefix + name: summary for name in exc.field_errors}
+    return {prefix + "_form": summary}
+
+
+def _see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def _toast(request: Request, message: str) -> dict[str, str]:
+    text = translate(request.state.locale, message)
+    return {"HX-Trigger": json.dumps({"livret:toast": {"message": text, "level": "success"}})}
+
+
+# --- Overview ---------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def admin_index(request: Request, session: DbSession, user: AdminUser) -> Response:
+    return _render(request, "admin/index.html", {"overview": admin_service.overview(session, user)})
+
+
+# --- Cohorts ----------------------------------------------------------------------------------
+
+
+def _cohorts_page(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    *,
+    form: CohortForm | None = None,
+    errors: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    return _render(
+        request,
+        "admin/cohorts.html",
+        {
+            "cohorts": admin_service.list_cohorts(session, user),
+            "options": admin_service.cohort_options(session, user),
+            "form": form or CohortForm(intake_year=date.today().year),
+            "errors": errors or {},
+            "done": done,
+        },
+        status=status,
+    )
+
+
+@router.get("/cohorts", response_class=HTMLResponse)
+def cohorts(request: Request, session: DbSession, user: AdminUser, done: Done = "") -> Response:
+    return _cohorts_page(request, session, user, done=done)
+
+
+@router.post("/cohorts", response_class=HTMLResponse)
+def create_cohort(
+    form: Annotated[CohortForm, Form()], request: Request, session: DbSession, user: AdminUser
+) -> Response:
+    try:
+        admin_service.create_cohort(
+            session,
+            user,
+            admin_service.CohortInput(
+                certification_id=form.certification_id,
+                school_id=form.school_id,
+                new_school_name=form.new_school_name,
+                intake_year=form.intake_year,
+                name=form.name,
+            ),
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc)
+        return _cohorts_page(
+            request, session, user, form=form, errors=errors, status=exc.status_code
+        )
+    return _see_other("/admin/cohorts?done=created")
+
+
+# --- Users ------------------------------------------------------------------------------------
+
+
+def _users_page(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    *,
+    q: str = "",
+    page: int = 1,
+    form: UserCreateForm | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    users = admin_service.list_users(session, user, q=q, page=page)
+    context = {"users": users, "form": form or UserCreateForm(), "errors": errors or {}}
+    template = (
+        "admin/partials/users_results.html" if is_htmx_partial(request) else "admin/users.html"
+    )
+    return _render(request, template, context, status=status, headers={"Vary": "HX-Request"})
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    return _users_page(request, session, user, q=q, page=page)
+
+
+@router.post("/users", response_class=HTMLResponse)
+def create_user(
+    form: Annotated[UserCreateForm, Form()], request: Request, session: DbSession, user: AdminUser
+) -> Response:
+    try:
+        created = admin_service.create_user(
+            session,
+            user,
+            admin_service.UserInput(
+                email=form.email,
+                full_name=form.full_name,
+                locale=form.locale,
+                is_admin=form.is_admin,
+                password=form.password,
+            ),
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc)
+        return _users_page(request, session, user, form=form, errors=errors, status=exc.status_code)
+    return _see_other(f"/admin/users/{created.id}?done=created")
+
+
+def _user_page(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    user_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    detail = admin_service.user_detail(session, user, user_id)
+    return _render(
+        request,
+        "admin/user.html",
+        {"detail": detail, "errors": errors or {}, "done": done},
+        status=status,
+    )
+
+
+@router.get("/users/{user_id}", response_class=HTMLResponse)
+def user_page(
+    user_id: int, request: Request, session: DbSession, user: AdminUser, done: Done = ""
+) -> Response:
+    return _user_page(request, session, user, user_id, done=done)
+
+
+def _after_activation(request: Request, account: Any, message: str, done: str) -> Response:
+    if is_htmx(request):
+        return _render(
+            request,
+            "admin/partials/user_row.html",
+            {"u": account},
+            headers=_toast(request, message),
+        )
+    return _see_other(f"/admin/users/{account.id}?done={done}")
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate_user(
+    user_id: int, request: Request, session: DbSession, user: AdminUser
+) -> Response:
+    account = admin_service.set_active(session, user, user_id, False, ip=client_ip(request))
+    return _after_activation(request, account, N_("Account deactivated."), "deactivated")
+
+
+@router.post("/users/{user_id}/reactivate")
+def reactivate_user(
+    user_id: int, request: Request, session: DbSession, user: AdminUser
+) -> Response:
+    account = admin_service.set_active(session, user, user_id, True, ip=client_ip(request))
+    return _after_activation(request, account, N_("Account reactivated."), "reactivated")
+
+
+@router.post("/users/{user_id}/password", response_class=HTMLResponse)
+def reset_password(
+    user_id: int,
+    form: Annotated[PasswordForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+) -> Response:
+    try:
+        admin_service.reset_password(session, user, user_id, form.password, ip=client_ip(request))
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc)
+        return _user_page(request, session, user, user_id, errors=errors, status=exc.status_code)
+    return _see_other(f"/admin/users/{user_id}?done=password")
+
+
+# --- Apprenticeships --------------------------------------------------------------------------
+
+
+@router.get("/apprenticeships", response_class=HTMLResponse)
+def apprenticeships(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    cohort: Annotated[int | None, Query(ge=1)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    listing = admin_service.list_apprenticeships(session, user, cohort_id=cohort, page=page)
+    return _render(request, "admin/apprenticeships.html", {"listing": listing})
+
+
+def _new_apprenticeship_page(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    *,
+    form: ApprenticeshipForm | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return _render(
+        request,
+        "admin/apprenticeship_new.html",
+        {
+            "options": admin_service.apprenticeship_options(session, user),
+            "form": form or ApprenticeshipForm(semester_count=6),
+            "errors": errors or {},
+        },
+        status=status,
+    )
+
+
+@router.get("/apprenticeships/new", response_class=HTMLResponse)
+def new_apprenticeship(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    cohort: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    form = ApprenticeshipForm(semester_count=6, cohort_id=cohort)
+    return _new_apprenticeship_page(request, session, user, form=form)
+
+
+@router.post("/apprenticeships", response_class=HTMLResponse)
+def create_apprenticeship(
+    form: Annotated[ApprenticeshipForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+) -> Response:
+    try:
+        appr = admin_service.create_apprenticeship(
+            session,
+            user,
+            admin_service.ApprenticeshipInput(**form.model_dump()),
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc)
+        return _new_apprenticeship_page(
+            request, session, user, form=form, errors=errors, status=exc.status_code
+        )
+    return _see_other(f"/admin/apprenticeships/{appr.id}?done=created")
+
+
+def _apprenticeship_page(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    apprenticeship_id: int,
+    *,
+    parties: PartiesForm | None = None,
+    dates: dict[int, SemesterDatesForm] | None = None,
+    errors: dict[str, str] | None = None,
+    done: str = "",
+    status: int = 200,
+) -> Response:
+    edit = admin_service.apprenticeship_edit(session, user, apprenticeship_id)
+    appr = edit.apprenticeship
+    return _render(
+        request,
+        "admin/apprenticeship.html",
+        {
+            "edit": edit,
+            "options": admin_service.apprenticeship_options(session, user),
+            "parties": parties
+            or PartiesForm(tutor_email=appr.tutor.email, supervisor_email=appr.supervisor.email),
+            "dates": dates or {},
+            "errors": errors or {},
+            "done": done,
+        },
+        status=status,
+    )
+
+
+@router.get("/apprenticeships/{apprenticeship_id}", response_class=HTMLResponse)
+def apprenticeship_page(
+    apprenticeship_id: int, request: Request, session: DbSession, user: AdminUser, done: Done = ""
+) -> Response:
+    return _apprenticeship_page(request, session, user, apprenticeship_id, done=done)
+
+
+@router.post("/apprenticeships/{apprenticeship_id}/parties", response_class=HTMLResponse)
+def change_parties(
+    apprenticeship_id: int,
+    form: Annotated[PartiesForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+) -> Response:
+    try:
+        admin_service.change_parties(
+            session,
+            user,
+            apprenticeship_id,
+            tutor_email=form.tutor_email,
+            supervisor_email=form.supervisor_email,
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc, prefix="parties-")
+        return _apprenticeship_page(
+            request,
+            session,
+            user,
+            apprenticeship_id,
+            parties=form,
+            errors=errors,
+            status=exc.status_code,
+        )
+    return _see_other(f"/admin/apprenticeships/{apprenticeship_id}?done=parties")
+
+
+@router.post(
+    "/apprenticeships/{apprenticeship_id}/semesters/{semester}", response_class=HTMLResponse
+)
+def adjust_semester_dates(
+    apprenticeship_id: int,
+    form: Annotated[SemesterDatesForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    semester: Annotated[int, Path(ge=1, le=12)],
+) -> Response:
+    try:
+        admin_service.adjust_semester_dates(
+            session,
+            user,
+            apprenticeship_id,
+            semester,
+            starts_on=form.starts_on,
+            ends_on=form.ends_on,
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = _field_errors(request, exc, prefix=f"s{semester}-")
+        return _apprenticeship_page(
+            request,
+            session,
+            user,
+            apprenticeship_id,
+            dates={semester: form},
+            errors=errors,
+            status=exc.status_code,
+        )
+    return _see_other(f"/admin/apprenticeships/{apprenticeship_id}?done=dates#semester-{semester}")
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(
+    request: Request,
+    user: AdminUser,
+    created: Annotated[int | None, Query(ge=0)] = None,
+    users: Annotated[int, Query(ge=0)] = 0,
+    companies: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    result = csv_import.ImportResult(created, users, companies) if created is not None else None
+    return _render(request, "admin/import.html", {"plan": None, "result": result, **_limits()})
+
+
+def _limits() -> dict[str, Any]:
+    return {
+        "max_rows": csv_import.MAX_ROWS,
+        "preview_rows": PREVIEW_ROWS,
+        "max_mb": csv_import.MAX_BYTES // 2**20,
+        "required_columns": csv_import.REQUIRED_COLUMNS,
+        "optional_columns": csv_import.OPTIONAL_COLUMNS,
+    }
+
+
+@router.post("/import", response_class=HTMLResponse)
+def check_import(
+    file: Annotated[UploadFile, File()], request: Request, session: DbSession, user: AdminUser
+) -> Response:
+    """The dry run: nothing is written."""
+    plan = csv_import.validate(session, user, file.file.read(csv_import.MAX_BYTES + 1))
+    return _render(
+        request,
+        "admin/import.html",
+        {"plan": plan, "result": None, **_limits()},
+        status=200 if plan.ok else 422,
+    )
+
+
+# The confirm form carries the checked file in a text field: allow for the 2 MB file plus
+# line-break normalisation and form encoding (the field's own limit is checked below).
+@router.post(
+    "/import/confirm",
+    response_class=HTMLResponse,
+    form_limits={"max_part_size": 4 * csv_import.MAX_BYTES},
+)
+def confirm_import(
+    form: Annotated[ConfirmImportForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+) -> Response:
+    """Check the file again, then write everything, or nothing."""
+    text = form.csv_text.replace("\r\n", "\n")
+    try:
+        result = csv_import.run_import(session, user, text, ip=client_ip(request))
+    except csv_import.ImportRejected as exc:
+        return _render(
+            request,
+            "admin/import.html",
+            {"plan": exc.plan, "result": None, **_limits()},
+            status=422,
+        )
+    return _see_other(
+        f"/admin/import?created={result.apprenticeships}"
+        f"&users={result.users}&companies={result.companies}"
+    )

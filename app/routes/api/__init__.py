@@ -1,0 +1,29 @@
+"""The JSON API, version 1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes.api import (
+    apprenticeships,
+    certifications,
+    degree,
+    documents,
+    journal,
+    progress,
+    reviews,
+    tokens,
+)
+
+router = APIRouter(prefix="/api/v1")
+for module in (
+    tokens,
+    certifications,
+    apprenticeships,
+    journal,
+    degree,
+    reviews,
+    progress,
+    documents,
+):
+    router.include_router(module.router)

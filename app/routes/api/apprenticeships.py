@@ -1,0 +1,64 @@
+"""Apprenticeships over the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.models import Apprenticeship, User
+from app.routes.api.deps import ApiUser
+from app.schemas.apprenticeship import (
+    ApprenticeshipCreate,
+    ApprenticeshipRead,
+    CohortRead,
+    OrganisationRead,
+    PersonRead,
+)
+from app.services import apprenticeships as apprenticeship_service
+from app.services.access import roles_of
+from app.web import DbSession
+
+router = APIRouter(tags=["apprenticeships"])
+
+
+def apprenticeship_read(appr: Apprenticeship, viewer: User) -> ApprenticeshipRead:
+    return ApprenticeshipRead(
+        id=appr.id,
+        apprentice=PersonRead.model_validate(appr.apprentice),
+        tutor=PersonRead.model_validate(appr.tutor),
+        supervisor=PersonRead.model_validate(appr.supervisor),
+        company=OrganisationRead.model_validate(appr.company),
+        cohort=CohortRead(
+            id=appr.cohort.id,
+            name=appr.cohort.name,
+            intake_year=appr.cohort.intake_year,
+            rncp_code=appr.cohort.certification.rncp_code,
+        ),
+        starts_on=appr.starts_on,
+        ends_on=appr.ends_on,
+        semester_count=appr.semester_count,
+        roles=sorted(r.value for r in roles_of(viewer, appr)),
+    )
+
+
+@router.get("/apprenticeships", response_model=list[ApprenticeshipRead])
+def list_apprenticeships(session: DbSession, user: ApiUser) -> list[ApprenticeshipRead]:
+    return [
+        apprenticeship_read(a, user) for a in apprenticeship_service.list_visible(session, user)
+    ]
+
+
+@router.get("/apprenticeships/{apprenticeship_id}", response_model=ApprenticeshipRead)
+def get_apprenticeship(
+    apprenticeship_id: int, session: DbSession, user: ApiUser
+) -> ApprenticeshipRead:
+    return apprenticeship_read(apprenticeship_service.get(session, user, apprenticeship_id), user)
+
+
+@router.post("/apprenticeships", response_model=ApprenticeshipRead, status_code=201)
+def create_apprenticeship(
+    body: ApprenticeshipCreate, session: DbSession, user: ApiUser
+) -> ApprenticeshipRead:
+    appr = apprenticeship_service.create(
+        session, user, apprenticeship_service.ApprenticeshipInput(**body.model_dump())
+    )
+    return apprenticeship_read(appr, user)

@@ -1,0 +1,308 @@
+"""The work-situation journal and its attachments over the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import FileResponse
+
+from app.models import Attachment, SituationStatus, WorkSituation
+from app.routes.api.deps import ApiUser
+from app.routes.uploads import Upload
+from app.schemas.apprenticeship import PersonRead
+from app.schemas.journal import (
+    AcknowledgementCreate,
+    AttachmentRead,
+    ChangeRequestCreate,
+    SituationCompetencyRead,
+    WorkSituationCreate,
+    WorkSituationPage,
+    WorkSituationRead,
+    WorkSituationUpdate,
+)
+from app.services import attachments as attachment_service
+from app.services import journal as journal_service
+from app.web import AppSettings, DbSession, client_ip
+
+router = APIRouter(tags=["journal"])
+
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+# The body is parsed by hand (to cap its size), so describe it for the OpenAPI document.
+UPLOAD_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+# --- Read models ------------------------------------------------------------------------------
+
+
+def attachment_read(attachment: Attachment) -> AttachmentRead:
+    return AttachmentRead(
+        id=attachment.id,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size_bytes=attachment.size_bytes,
+        sha256=attachment.sha256,
+        uploaded_at=attachment.uploaded_at,
+        uploaded_by_id=attachment.uploaded_by_id,
+        url=f"/api/v1/attachments/{attachment.id}",
+    )
+
+
+def situation_read(situation: WorkSituation) -> WorkSituationRead:
+    return WorkSituationRead(
+        id=situation.id,
+        apprenticeship_id=situation.apprenticeship_id,
+        title=situation.title,
+        starts_on=situation.starts_on,
+        ends_on=situation.ends_on,
+        context=situation.context,
+        actions=situation.actions,
+        results=situation.results,
+        learnings=situation.learnings,
+        status=situation.status,
+        version=situation.version,
+        submitted_at=situation.submitted_at,
+        acknowledged_at=situation.acknowledged_at,
+        reviewed_by=PersonRead.model_validate(situation.reviewed_by)
+        if situation.reviewed_by
+        else None,
+        tutor_comment=situation.tutor_comment,
+        competencies=[
+            SituationCompetencyRead(
+                id=c.id,
+                code=c.code,
+                statement=c.statement,
+                statement_en=c.statement_en,
+                block_code=c.block.code if c.block else None,
+            )
+            for c in situation.competencies
+        ],
+        attachments=[attachment_read(a) for a in situation.attachments],
+        created_at=situation.created_at,
+        updated_at=situation.updated_at,
+    )
+
+
+# --- Work situations --------------------------------------------------------------------------
+
+
+@router.get(
+    "/apprenticeships/{apprenticeship_id}/work-situations", response_model=WorkSituationPage
+)
+def list_work_situations(
+    apprenticeship_id: Id,
+    session: DbSession,
+    user: ApiUser,
+    status: SituationStatus | None = None,
+    competency: Annotated[
+        str | None, Query(pattern=journal_service.CODE_PATTERN, description="competency code")
+    ] = None,
+    block: Annotated[
+        str | None, Query(pattern=journal_service.CODE_PATTERN, description="block code")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=journal_service.PAGE_MAX)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> WorkSituationPage:
+    page = journal_service.list_situations(
+        session,
+        user,
+        apprenticeship_id,
+        journal_service.SituationFilters(
+            status=status,
+            competency_code=competency,
+            block_code=block,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+    return WorkSituationPage(
+        items=[situation_read(s) for s in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "/apprenticeships/{apprenticeship_id}/work-situations",
+    response_model=WorkSituationRead,
+    status_code=201,
+)
+def create_work_situation(
+    apprenticeship_id: Id,
+    body: WorkSituationCreate,
+    request: Request,
+    session: DbSession,
+    user: ApiUser,
+) -> WorkSituationRead:
+    situation = journal_service.create_situation(
+        session,
+        user,
+        apprenticeship_id,
+        journal_service.SituationInput(**body.model_dump()),
+        ip=client_ip(request),
+    )
+    return situation_read(situation)
+
+
+@router.get("/work-situations/{situation_id}", response_model=WorkSituationRead)
+def get_work_situation(situation_id: Id, session: DbSession, user: ApiUser) -> WorkSituationRead:
+    return situation_read(journal_service.get_situation(session, user, situation_id))
+
+
+@router.patch("/work-situations/{situation_id}", response_model=WorkSituationRead)
+def update_work_situation(
+    situation_id: Id,
+    body: WorkSituationUpdate,
+    request: Request,
+    session: DbSession,
+    user: ApiUser,
+) -> WorkSituationRead:
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    situation = journal_service.update_situation(
+        session,
+        user,
+        situation_id,
+        body.version,
+        journal_service.SituationChanges(**changes),
+        ip=client_ip(request),
+    )
+    return situation_read(situation)
+
+
+@router.delete("/work-situations/{situation_id}", status_code=204)
+def delete_work_situation(
+    situation_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
+) -> Response:
+    journal_service.delete_situation(
+        session,
+        user,
+        situation_id,
+        attachments_dir=settings.attachments_dir,
+        ip=client_ip(request),
+    )
+    return Response(status_code=204)
+
+
+@router.post("/work-situations/{situation_id}/submit", response_model=WorkSituationRead)
+def submit_work_situation(
+    situation_id: Id, request: Request, session: DbSession, user: ApiUser
+) -> WorkSituationRead:
+    return situation_read(
+        journal_service.submit(session, user, situation_id, ip=client_ip(request))
+    )
+
+
+@router.post("/work-situations/{situation_id}/acknowledge", response_model=WorkSituationRead)
+def acknowledge_work_situation(
+    situation_id: Id,
+    request: Request,
+    session: DbSession,
+    user: ApiUser,
+    body: AcknowledgementCreate | None = None,
+) -> WorkSituationRead:
+    comment = body.comment if body else ""
+    return situation_read(
+        journal_service.acknowledge(session, user, situation_id, comment, ip=client_ip(request))
+    )
+
+
+@router.post("/work-situations/{situation_id}/request-changes", response_model=WorkSituationRead)
+def request_changes_to_work_situation(
+    situation_id: Id,
+    body: ChangeRequestCreate,
+    request: Request,
+    session: DbSession,
+    user: ApiUser,
+) -> WorkSituationRead:
+    return situation_read(
+        journal_service.request_changes(
+            session, user, situation_id, body.comment, ip=client_ip(request)
+        )
+    )
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/work-situations/{situation_id}/attachments",
+    response_model=AttachmentRead,
+    status_code=201,
+    openapi_extra=UPLOAD_OPENAPI,
+)
+def upload_work_situation_attachment(
+    situation_id: Id,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    upload: Upload,
+) -> AttachmentRead:
+    attachment = attachment_service.add_to_situation(
+        session,
+        user,
+        settings.attachments_dir,
+        situation_id,
+        upload.file,
+        upload.filename,
+        ip=client_ip(request),
+    )
+    return attachment_read(attachment)
+
+
+@router.get("/work-situations/{situation_id}/attachments", response_model=list[AttachmentRead])
+def list_work_situation_attachments(
+    situation_id: Id, session: DbSession, user: ApiUser
+) -> list[AttachmentRead]:
+    return [
+        attachment_read(a)
+        for a in attachment_service.list_for_situation(session, user, situation_id)
+    ]
+
+
+@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    attachment_id: Id, session: DbSession, settings: AppSettings, user: ApiUser
+) -> FileResponse:
+    download = attachment_service.open_download(
+        session, user, settings.attachments_dir, attachment_id
+    )
+    return FileResponse(
+        download.path,
+        media_type=download.content_type,
+        headers={
+            **DOWNLOAD_HEADERS,
+            "Content-Disposition": attachment_service.content_disposition(download.filename),
+        },
+    )
+
+
+@router.delete("/attachments/{attachment_id}", status_code=204)
+def delete_attachment(
+    attachment_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
+) -> Response:
+    attachment_service.delete_attachment(
+        session, user, settings.attachments_dir, attachment_id, ip=client_ip(request)
+    )
+    return Response(status_code=204)

@@ -1,0 +1,20 @@
+"""GET /api/v1/apprenticeships/{id}/progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes.api.deps import ApiUser
+from app.schemas.progress import ProgressRead
+from app.services.progress import load_progress
+from app.web import AppSettings, DbSession
+
+router = APIRouter(tags=["progress"])
+
+
+@router.get("/apprenticeships/{apprenticeship_id}/progress", response_model=ProgressRead)
+def get_progress(
+    apprenticeship_id: int, session: DbSession, settings: AppSettings, user: ApiUser
+) -> ProgressRead:
+    _appr, progress = load_progress(session, settings, user, apprenticeship_id)
+    return ProgressRead.model_validate(progress)

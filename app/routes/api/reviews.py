@@ -1,0 +1,273 @@
+"""Semester reviews over the API: assessments, agreed content, signatures, verification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Path, Request
+
+from app.models import RatingSource
+from app.routes.api.deps import ApiUser
+from app.schemas.review import (
+    AgreedPut,
+    AssessmentPut,
+    AssessmentRead,
+    CompetencyRow,
+    PersonRef,
+    RatingIn,
+    RatingRead,
+    ReopenCreate,
+    ReviewDatesPatch,
+    ReviewRead,
+    ReviewSummary,
+    SignatureCheckRead,
+    SignatureCreate,
+    SignatureRead,
+    VerificationRead,
+)
+from app.services import reviews as review_service
+from app.services.access import Party
+from app.services.reviews import RatingInput, ReviewDetail
+from app.web import AppSettings, DbSession, auth_method, client_ip
+
+router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["reviews"])
+
+Semester = Path(ge=1, le=12)
+
+
+def _ratings(items: list[RatingIn]) -> list[RatingInput]:
+    return [RatingInput(**item.model_dump()) for item in items]
+
+
+def review_read(detail: ReviewDetail, today: date, overdue_days: int) -> ReviewRead:
+    review, ref = detail.review, detail.referential
+    block_codes: dict[int, list[str]] = {}
+    for block in ref.blocks:
+        for item in block.items:
+            block_codes.setdefault(item.competency.id, []).append(block.code)
+
+    def rating(source: RatingSource, competency_id: int) -> RatingRead | None:
+        found = detail.ratings[source].get(competency_id)
+        return RatingRead.model_validate(found) if found else None
+
+    return ReviewRead(
+        apprenticeship_id=detail.apprenticeship.id,
+        rncp_code=ref.rncp_code,
+        semester=review.semester,
+        starts_on=review.starts_on,
+        ends_on=review.ends_on,
+        state=review_service.review_state(review, today),
+        overdue=review_service.is_overdue(review, today, overdue_days),
+        version=review.version,
+        locked_at=review.locked_at,
+        signed_roles=sorted(s.role.value for s in detail.active_signatures),
+        agreed_summary=review.agreed_summary,
+        agreed_complete=detail.agreed_complete,
+        content_hash=detail.content_hash(),
+        assessments={
+            party.value: AssessmentRead(
+                version=a.version,
+                general_comment=a.general_comment,
+                updated_by=PersonRef.model_validate(a.updated_by) if a.updated_by else None,
+            )
+            for party, a in detail.assessments.items()
+        },
+        competencies=[
+            CompetencyRow(
+                competency_id=c.id,
+                code=c.code,
+                statement=c.statement,
+                block_codes=block_codes.get(c.id, []),
+                apprentice=rating(RatingSource.APPRENTICE, c.id),
+                tutor=rating(RatingSource.TUTOR, c.id),
+                supervisor=rating(RatingSource.SUPERVISOR, c.id),
+                agreed=rating(RatingSource.AGREED, c.id),
+                divergent=c.id in detail.divergences,
+            )
+            for c in ref.competencies
+        ],
+        signatures=[
+            SignatureRead(
+                id=s.id,
+                role=s.role.value,
+                signer=PersonRef.model_validate(s.signer),
+                signed_at=s.signed_at,
+                ip=s.ip,
+                user_agent=s.user_agent,
+                method=s.method,
+                content_hash=s.content_hash,
+                voided_at=s.voided_at,
+                void_reason=s.void_reason,
+            )
+            for s in detail.signatures
+        ],
+    )
+
+
+def _read(detail: ReviewDetail, settings: AppSettings) -> ReviewRead:
+    return review_read(detail, date.today(), settings.review_overdue_days)
+
+
+@router.get("", response_model=list[ReviewSummary])
+def list_reviews(
+    apprenticeship_id: int, session: DbSession, settings: AppSettings, user: ApiUser
+) -> list[ReviewSummary]:
+    _appr, reviews = review_service.list_reviews(session, user, apprenticeship_id)
+    today = date.today()
+    return [
+        ReviewSummary(
+            semester=r.semester,
+            starts_on=r.starts_on,
+            ends_on=r.ends_on,
+            state=review_service.review_state(r, today),
+            overdue=review_service.is_overdue(r, today, settings.review_overdue_days),
+            version=r.version,
+            locked_at=r.locked_at,
+            signed_roles=sorted(s.role.value for s in r.signatures if s.is_active),
+        )
+        for r in reviews
+    ]
+
+
+@router.get("/{semester}", response_model=ReviewRead)
+def get_review(
+    apprenticeship_id: int,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    return _read(review_service.load_detail(session, user, apprenticeship_id, semester), settings)
+
+
+@router.patch("/{semester}", response_model=ReviewRead)
+def adjust_review_dates(
+    apprenticeship_id: int,
+    body: ReviewDatesPatch,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    detail = review_service.adjust_dates(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        ip=client_ip(request),
+    )
+    return _read(detail, settings)
+
+
+@router.put("/{semester}/assessments/{party}", response_model=ReviewRead)
+def put_assessment(
+    apprenticeship_id: int,
+    party: Party,
+    body: AssessmentPut,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    detail = review_service.save_assessment(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        party,
+        version=body.version,
+        ratings=_ratings(body.ratings),
+        general_comment=body.general_comment,
+        ip=client_ip(request),
+    )
+    return _read(detail, settings)
+
+
+@router.put("/{semester}/agreed", response_model=ReviewRead)
+def put_agreed(
+    apprenticeship_id: int,
+    body: AgreedPut,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    detail = review_service.save_agreed(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        version=body.version,
+        ratings=_ratings(body.ratings),
+        summary=body.summary,
+        ip=client_ip(request),
+    )
+    return _read(detail, settings)
+
+
+@router.post("/{semester}/signatures", response_model=ReviewRead, status_code=201)
+def sign_review(
+    apprenticeship_id: int,
+    body: SignatureCreate,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    detail = review_service.sign(
+        session,
+        settings,
+        user,
+        apprenticeship_id,
+        semester,
+        body.role,
+        password=body.password,
+        auth_method=auth_method(request),
+        ip=client_ip(request),
+        user_agent=request.headers.get("User-Agent"),
+    )
+    return _read(detail, settings)
+
+
+@router.post("/{semester}/reopen", response_model=ReviewRead)
+def reopen_review(
+    apprenticeship_id: int,
+    body: ReopenCreate,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
+    semester: int = Semester,
+) -> ReviewRead:
+    detail = review_service.reopen(
+        session, user, apprenticeship_id, semester, reason=body.reason, ip=client_ip(request)
+    )
+    return _read(detail, settings)
+
+
+@router.get("/{semester}/verification", response_model=VerificationRead)
+def verify_review(
+    apprenticeship_id: int, session: DbSession, user: ApiUser, semester: int = Semester
+) -> VerificationRead:
+    detail = review_service.load_detail(session, user, apprenticeship_id, semester)
+    result = review_service.verify(detail)
+    return VerificationRead(
+        content_hash=result.content_hash,
+        intact=result.intact,
+        signatures=[
+            SignatureCheckRead(
+                signature_id=c.signature.id,
+                role=c.signature.role.value,
+                signer=PersonRef.model_validate(c.signature.signer),
+                signed_at=c.signature.signed_at,
+                status=c.status,
+            )
+            for c in result.checks
+        ],
+    )

@@ -1,0 +1,197 @@
+"""English results and international mobility pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from babel import Locale
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.i18n import translate
+from app.models import CEFR_LEVELS, User
+from app.routes.uploads import Upload
+from app.services import apprenticeships as apprenticeship_service
+from app.services import attachments as attachment_service
+from app.services import degree as degree_service
+from app.services.access import Party, can_administer, roles_of
+from app.services.errors import InvalidInput
+from app.web import AppSettings, CurrentUser, DbSession, client_ip, parse_form_date, templates
+
+router = APIRouter(tags=["pages"])
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+class EnglishForm(BaseModel):
+    test_name: str = Field(default="", max_length=10_000)
+    score: str = Field(default="", max_length=10_000)
+    cefr_level: str = Field(default="", max_length=10)
+    taken_on: str = Field(default="", max_length=40)
+
+
+class MobilityForm(BaseModel):
+    country: str = Field(default="", max_length=10)
+    host: str = Field(default="", max_length=10_000)
+    starts_on: str = Field(default="", max_length=40)
+    ends_on: str = Field(default="", max_length=40)
+
+
+def _date(raw: str, field: str) -> date:
+    parsed = parse_form_date(raw)
+    if parsed is None:
+        raise InvalidInput("Enter a date (YYYY-MM-DD).", field_errors={field: "invalid"})
+    return parsed
+
+
+def _countries(locale: str) -> list[tuple[str, str]]:
+    names = Locale(locale).territories
+    return sorted(
+        ((code, names.get(code, code)) for code in degree_service.country_codes()),
+        key=lambda item: item[1],
+    )
+
+
+def _can_write(user: User, appr: Any) -> bool:
+    return Party.APPRENTICE in roles_of(user, appr) or can_administer(user)
+
+
+def _english_page(
+    request: Request,
+    session: Session,
+    user: User,
+    appr_id: int,
+    form: EnglishForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    appr = apprenticeship_service.get(session, user, appr_id)
+    results = degree_service.list_english_results(session, user, appr_id)
+    return templates.TemplateResponse(
+        request,
+        "degree/english.html",
+        {
+            "appr": appr,
+            "results": results,
+            "form": form or EnglishForm(),
+            "error": error,
+            "levels": CEFR_LEVELS,
+            "can_write": _can_write(user, appr),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/apprenticeships/{apprenticeship_id}/english", response_class=HTMLResponse)
+def english_page(
+    apprenticeship_id: Id, request: Request, session: DbSession, user: CurrentUser
+) -> Response:
+    return _english_page(request, session, user, apprenticeship_id)
+
+
+@router.post("/apprenticeships/{apprenticeship_id}/english", response_class=HTMLResponse)
+def add_english_result(
+    apprenticeship_id: Id,
+    form: Annotated[EnglishForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+) -> Response:
+    try:
+        data = degree_service.EnglishResultInput(
+            form.test_name,
+            form.score,
+            form.cefr_level.strip().upper(),
+            _date(form.taken_on, "taken_on"),
+        )
+        degree_service.create_english_result(
+            session, user, apprenticeship_id, data, ip=client_ip(request)
+        )
+    except InvalidInput as exc:
+        message = translate(request.state.locale, exc.message, **exc.params)
+        return _english_page(request, session, user, apprenticeship_id, form, message, 422)
+    return RedirectResponse(f"/apprenticeships/{apprenticeship_id}/english", status_code=303)
+
+
+@router.post("/english-results/{result_id}/certificate")
+def upload_certificate(
+    result_id: Id,
+    upload: Upload,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+) -> Response:
+    _result, appr = degree_service.get_english_result(session, user, result_id)
+    attachment_service.add_to_english_result(
+        session,
+        user,
+        settings.attachments_dir,
+        result_id,
+        upload.file,
+        upload.filename,
+        ip=client_ip(request),
+    )
+    return RedirectResponse(f"/apprenticeships/{appr.id}/english", status_code=303)
+
+
+def _mobility_page(
+    request: Request,
+    session: Session,
+    user: User,
+    appr_id: int,
+    form: MobilityForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    appr = apprenticeship_service.get(session, user, appr_id)
+    periods = degree_service.list_mobility_periods(session, user, appr_id)
+    names = dict(_countries(request.state.locale))
+    return templates.TemplateResponse(
+        request,
+        "degree/mobility.html",
+        {
+            "appr": appr,
+            "periods": periods,
+            "form": form or MobilityForm(),
+            "error": error,
+            "countries": _countries(request.state.locale),
+            "country_names": names,
+            "total_weeks": sum(p.weeks for p in periods),
+            "can_write": _can_write(user, appr),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/apprenticeships/{apprenticeship_id}/mobility", response_class=HTMLResponse)
+def mobility_page(
+    apprenticeship_id: Id, request: Request, session: DbSession, user: CurrentUser
+) -> Response:
+    return _mobility_page(request, session, user, apprenticeship_id)
+
+
+@router.post("/apprenticeships/{apprenticeship_id}/mobility", response_class=HTMLResponse)
+def add_mobility_period(
+    apprenticeship_id: Id,
+    form: Annotated[MobilityForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+) -> Response:
+    try:
+        data = degree_service.MobilityInput(
+            form.country.strip().upper(),
+            form.host,
+            _date(form.starts_on, "starts_on"),
+            _date(form.ends_on, "ends_on"),
+        )
+        degree_service.create_mobility_period(
+            session, user, apprenticeship_id, data, ip=client_ip(request)
+        )
+    except InvalidInput as exc:
+        message = translate(request.state.locale, exc.message, **exc.params)
+        return _mobility_page(request, session, user, apprenticeship_id, form, message, 422)
+    return RedirectResponse(f"/apprenticeships/{apprenticeship_id}/mobility", status_code=303)

@@ -1,0 +1,25 @@
+"""The home page: what each person works on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.services import home as home_service
+from app.web import AppSettings, CurrentUser, DbSession, templates
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, session: DbSession, settings: AppSettings, user: CurrentUser
+) -> Response:
+    own = home_service.own_apprenticeship_only(session, user)
+    if own is not None:
+        # An apprentice's home is their portfolio.
+        return RedirectResponse(f"/apprenticeships/{own}", status_code=303)
+    overview = home_service.overview(session, settings, user, date.today())
+    return templates.TemplateResponse(request, "home.html", {"overview": overview})

@@ -1,0 +1,25 @@
+"""The apprenticeship page (the apprentice's home)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.services import portfolio as portfolio_service
+from app.web import AppSettings, CurrentUser, DbSession, templates
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/apprenticeships/{apprenticeship_id}", response_class=HTMLResponse)
+def apprenticeship_page(
+    apprenticeship_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+) -> Response:
+    page = portfolio_service.portfolio(session, settings, user, apprenticeship_id, date.today())
+    return templates.TemplateResponse(request, "portfolio/page.html", {"page": page})

@@ -1,0 +1,355 @@
+"""The review page: the three columns, the agreed level, signatures. Every save works with
+htmx (answering the updated row) and without (post-redirect-get)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.i18n import N_, translate
+from app.models import User
+from app.services import review_page, signin_links
+from app.services import reviews as review_service
+from app.services.access import Party
+from app.services.errors import DomainError
+from app.services.reviews import RatingInput, ReviewDetail
+from app.web import (
+    AppSettings,
+    CurrentUser,
+    DbSession,
+    auth_method,
+    client_ip,
+    is_htmx,
+    templates,
+)
+
+router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["pages"])
+Semester = Path(ge=1, le=12)
+
+
+class RatingForm(BaseModel):
+    version: int = Field(ge=0)
+    level: str = Field(default="", max_length=3)
+    comment: str = Field(default="", max_length=5000)
+
+
+class SummaryForm(BaseModel):
+    version: int = Field(ge=0)
+    text: str = Field(default="", max_length=20000)
+
+
+class SignForm(BaseModel):
+    """Password sessions send ``password``; sessions opened with a sign-in link send the
+    ``code`` we emailed (see app.services.signin_links)."""
+
+    role: Party
+    password: str = Field(default="", max_length=1024)
+    code: str = Field(default="", max_length=20)
+
+
+class SignCodeForm(BaseModel):
+    role: Party
+
+
+def signs_with_code(request: Request) -> bool:
+    return auth_method(request) == "link"
+
+
+templates.env.globals["signs_with_code"] = signs_with_code
+
+
+class ReopenForm(BaseModel):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+def _page_url(apprenticeship_id: int, semester: int, anchor: str = "") -> str:
+    return f"/apprenticeships/{apprenticeship_id}/reviews/{semester}{anchor}"
+
+
+def _toast(request: Request, message: str) -> dict[str, str]:
+    text = translate(request.state.locale, message)
+    return {"HX-Trigger": json.dumps({"livret:toast": {"message": text, "level": "success"}})}
+
+
+def _render_page(
+    request: Request, page: review_page.ReviewPage, status: int = 200, **context: object
+) -> Response:
+    return templates.TemplateResponse(
+        request, "reviews/page.html", {"page": page, **context}, status_code=status
+    )
+
+
+def _after_save(
+    request: Request,
+    detail: ReviewDetail,
+    user: CurrentUser,
+    settings: AppSettings,
+    competency_id: int | None,
+    fragment: str,
+    message: str,
+) -> Response:
+    """htmx: the updated fragment (plus refreshed version fields); otherwise 303 to the page."""
+    appr_id, semester = detail.apprenticeship.id, detail.review.semester
+    if not is_htmx(request):
+        anchor = f"#c{competency_id}" if competency_id else ""
+        return RedirectResponse(_page_url(appr_id, semester, anchor), status_code=303)
+    page = review_page.build(detail, user, date.today(), settings.review_overdue_days)
+    context = {"page": page, "row": page.row(competency_id) if competency_id else None, "oob": True}
+    return templates.TemplateResponse(request, fragment, context, headers=_toast(request, message))
+
+
+@router.get("/{semester}", response_class=HTMLResponse)
+def review_page_view(
+    apprenticeship_id: int,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+    code_sent: bool = False,
+) -> Response:
+    page = review_page.load(session, settings, user, apprenticeship_id, semester, date.today())
+    return _render_page(request, page, code_sent=code_sent, code_minutes=settings.sign_code_minutes)
+
+
+def _redirect_to_page(apprenticeship_id: int, semester: int) -> Response:
+    return RedirectResponse(_page_url(apprenticeship_id, semester), status_code=303)
+
+
+@router.get("/{semester}/assessments/{party}/ratings/{competency_id}", include_in_schema=False)
+@router.get("/{semester}/agreed/ratings/{competency_id}", include_in_schema=False)
+def fragment_url_loaded_directly(
+    apprenticeship_id: int, competency_id: int, semester: int = Semester
+) -> Response:
+    """Fragment URLs loaded directly lead to the full page."""
+    return RedirectResponse(_page_url(apprenticeship_id, semester, f"#c{competency_id}"), 303)
+
+
+def _rating(form: RatingForm, competency_id: int) -> RatingInput:
+    level, not_observed = review_page.parse_level(form.level)
+    return RatingInput(competency_id, level, not_observed, form.comment)
+
+
+@router.post("/{semester}/assessments/{party}/ratings/{competency_id}")
+def save_own_rating(
+    apprenticeship_id: int,
+    party: Party,
+    competency_id: int,
+    form: Annotated[RatingForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    detail = review_service.save_assessment(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        party,
+        version=form.version,
+        ratings=[_rating(form, competency_id)],
+        ip=client_ip(request),
+    )
+    return _after_save(
+        request, detail, user, settings, competency_id, "reviews/partials/row.html", N_("Saved.")
+    )
+
+
+@router.post("/{semester}/assessments/{party}/comment")
+def save_general_comment(
+    apprenticeship_id: int,
+    party: Party,
+    form: Annotated[SummaryForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    detail = review_service.save_assessment(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        party,
+        version=form.version,
+        ratings=[],
+        general_comment=form.text,
+        ip=client_ip(request),
+    )
+    return _after_save(
+        request, detail, user, settings, None, "reviews/partials/comments.html", N_("Saved.")
+    )
+
+
+@router.post("/{semester}/agreed/ratings/{competency_id}")
+def save_agreed_rating(
+    apprenticeship_id: int,
+    competency_id: int,
+    form: Annotated[RatingForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    detail = review_service.save_agreed(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        version=form.version,
+        ratings=[_rating(form, competency_id)],
+        ip=client_ip(request),
+    )
+    return _after_save(
+        request,
+        detail,
+        user,
+        settings,
+        competency_id,
+        "reviews/partials/row.html",
+        N_("Agreed level saved."),
+    )
+
+
+@router.post("/{semester}/agreed/summary")
+def save_agreed_summary(
+    apprenticeship_id: int,
+    form: Annotated[SummaryForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    detail = review_service.save_agreed(
+        session,
+        user,
+        apprenticeship_id,
+        semester,
+        version=form.version,
+        ratings=[],
+        summary=form.text,
+        ip=client_ip(request),
+    )
+    return _after_save(
+        request,
+        detail,
+        user,
+        settings,
+        None,
+        "reviews/partials/comments.html",
+        N_("Agreed summary saved."),
+    )
+
+
+@router.post("/{semester}/sign")
+def sign(
+    apprenticeship_id: int,
+    form: Annotated[SignForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    try:
+        review_service.sign(
+            session,
+            settings,
+            user,
+            apprenticeship_id,
+            semester,
+            form.role,
+            password=form.password or None,
+            email_code=form.code or None,
+            auth_method=auth_method(request),
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent"),
+        )
+    except DomainError as exc:
+        return _sign_error(request, session, settings, user, apprenticeship_id, semester, exc)
+    return _redirect_after_action(request, apprenticeship_id, semester)
+
+
+def _sign_error(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    user: User,
+    apprenticeship_id: int,
+    semester: int,
+    exc: DomainError,
+) -> Response:
+    if exc.status_code == 404:
+        raise exc
+    # Show the page again with the reason next to the signature form. Failure records
+    # (wrong password or code) are kept: the request's transaction still commits; any other
+    # write is undone (a code checked before a conflict stays usable).
+    if not exc.commit_writes:
+        session.rollback()
+    page = review_page.load(session, settings, user, apprenticeship_id, semester, date.today())
+    error = translate(request.state.locale, exc.message, **exc.params)
+    return _render_page(request, page, exc.status_code, sign_error=error)
+
+
+@router.post("/{semester}/sign/code")
+def send_sign_code(
+    apprenticeship_id: int,
+    form: Annotated[SignCodeForm, Form()],
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    """Email a one-time code to sign (sessions opened with a sign-in link only)."""
+    try:
+        signin_links.send_sign_code(
+            session,
+            settings,
+            user,
+            apprenticeship_id,
+            semester,
+            form.role,
+            auth_method=auth_method(request),
+            ip=client_ip(request),
+        )
+    except DomainError as exc:
+        return _sign_error(request, session, settings, user, apprenticeship_id, semester, exc)
+    url = _page_url(apprenticeship_id, semester, "?code_sent=true#signatures")
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/{semester}/reopen")
+def reopen(
+    apprenticeship_id: int,
+    form: Annotated[ReopenForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    semester: int = Semester,
+) -> Response:
+    review_service.reopen(
+        session, user, apprenticeship_id, semester, reason=form.reason, ip=client_ip(request)
+    )
+    return _redirect_after_action(request, apprenticeship_id, semester)
+
+
+def _redirect_after_action(request: Request, apprenticeship_id: int, semester: int) -> Response:
+    url = _page_url(apprenticeship_id, semester, "#signatures")
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)

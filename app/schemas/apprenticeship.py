@@ -1,0 +1,57 @@
+"""Apprenticeship schemas."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from app.schemas.common import ReadModel, WriteModel
+
+
+class PersonRead(ReadModel):
+    id: int
+    full_name: str
+    email: str
+
+
+class OrganisationRead(ReadModel):
+    id: int
+    name: str
+
+
+class CohortRead(ReadModel):
+    id: int
+    name: str
+    intake_year: int
+    rncp_code: str
+
+
+class ApprenticeshipRead(ReadModel):
+    id: int
+    apprentice: PersonRead
+    tutor: PersonRead
+    supervisor: PersonRead
+    company: OrganisationRead
+    cohort: CohortRead
+    starts_on: date
+    ends_on: date
+    semester_count: int
+    roles: list[str] = []
+
+
+class ApprenticeshipCreate(WriteModel):
+    apprentice_id: int = Field(gt=0)
+    tutor_id: int = Field(gt=0)
+    supervisor_id: int = Field(gt=0)
+    company_id: int = Field(gt=0)
+    cohort_id: int = Field(gt=0)
+    starts_on: date
+    ends_on: date
+    semester_count: int = Field(default=6, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _dates(self) -> ApprenticeshipCreate:
+        if self.ends_on <= self.starts_on:
+            raise ValueError("ends_on must be after starts_on")
+        return self

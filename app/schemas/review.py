@@ -1,0 +1,132 @@
+"""Semester review schemas."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field, model_validator
+
+from app.schemas.common import ReadModel, WriteModel
+from app.services.access import Party
+
+
+class RatingIn(WriteModel):
+    competency_id: int = Field(gt=0)
+    level: int | None = Field(default=None, ge=0, le=100)
+    not_observed: bool = False
+    comment: str = Field(default="", max_length=5000)
+
+    @model_validator(mode="after")
+    def _level_or_not_observed(self) -> RatingIn:
+        if self.level is not None and self.not_observed:
+            raise ValueError("a competency is either rated or marked not observed, not both")
+        return self
+
+
+class AssessmentPut(WriteModel):
+    """Upserts the listed ratings of one party; others are left as they are."""
+
+    version: int = Field(ge=0, description="The assessment version you last read (0 if none).")
+    general_comment: str | None = Field(default=None, max_length=20000)
+    ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
+
+
+class AgreedPut(WriteModel):
+    """Upserts the listed agreed ratings and/or the summary. Voids existing signatures."""
+
+    version: int = Field(ge=1, description="The review version you last read.")
+    summary: str | None = Field(default=None, max_length=20000)
+    ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
+
+
+class SignatureCreate(WriteModel):
+    role: Party
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class ReopenCreate(WriteModel):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ReviewDatesPatch(WriteModel):
+    starts_on: date
+    ends_on: date
+
+
+class PersonRef(ReadModel):
+    id: int
+    full_name: str
+
+
+class RatingRead(ReadModel):
+    level: int | None
+    not_observed: bool
+    comment: str
+    updated_at: datetime
+
+
+class CompetencyRow(ReadModel):
+    competency_id: int
+    code: str
+    statement: str
+    block_codes: list[str]
+    apprentice: RatingRead | None
+    tutor: RatingRead | None
+    supervisor: RatingRead | None
+    agreed: RatingRead | None
+    divergent: bool
+
+
+class AssessmentRead(ReadModel):
+    version: int
+    general_comment: str
+    updated_by: PersonRef | None
+
+
+class SignatureRead(ReadModel):
+    id: int
+    role: str
+    signer: PersonRef
+    signed_at: datetime
+    ip: str | None
+    user_agent: str | None
+    method: str
+    content_hash: str
+    voided_at: datetime | None
+    void_reason: str | None
+
+
+class ReviewSummary(ReadModel):
+    semester: int
+    starts_on: date
+    ends_on: date
+    state: str
+    overdue: bool
+    version: int
+    locked_at: datetime | None
+    signed_roles: list[str]
+
+
+class ReviewRead(ReviewSummary):
+    apprenticeship_id: int
+    rncp_code: str
+    agreed_summary: str
+    agreed_complete: bool
+    content_hash: str
+    assessments: dict[str, AssessmentRead]
+    competencies: list[CompetencyRow]
+    signatures: list[SignatureRead]
+
+
+class SignatureCheckRead(ReadModel):
+    signature_id: int
+    role: str
+    signer: PersonRef
+    signed_at: datetime
+    status: str
+
+
+class VerificationRead(ReadModel):
+    content_hash: str
+    intact: bool
+    signatures: list[SignatureCheckRead]

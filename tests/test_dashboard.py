@@ -1,0 +1,115 @@
+"""The supervisor dashboard: scoping, filters, sorting, htmx partials, CSV, query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from app.services import dashboard as dashboard_service
+from tests.conftest import Personas, login_as
+from tests.factories import make_apprenticeship, make_user
+from tests.querycount import count_queries
+
+
+def _cohort_id(p: Personas) -> int:
+    return p.apprenticeship_a.cohort_id
+
+
+def test_supervisor_sees_only_their_apprentices(client, db, settings, personas) -> None:
+    login_as(client, db, settings, personas.supervisor_a)
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert response.headers["Vary"] == "HX-Request"
+    assert personas.apprentice_a.full_name in response.text
+    assert personas.apprentice_b.full_name not in response.text  # same cohort, not theirs
+    assert "<html" in response.text
+
+
+def test_htmx_request_gets_the_results_fragment_and_direct_load_the_page(
+    client, db, settings, personas
+) -> None:
+    login_as(client, db, settings, personas.admin)
+    url = f"/dashboard?cohort={_cohort_id(personas)}&sort=name&dir=desc"
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="dashboard-results">')
+    assert fragment.headers["Vary"] == "HX-Request"
+    restore = client.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.text
+    full = client.get(url)
+    assert "<html" in full.text and 'aria-sort="descending"' in full.text
+    names = [personas.apprentice_b.full_name, personas.apprentice_a.full_name]
+    text = full.text
+    assert text.index(names[0]) < text.index(names[1])  # Bruno before Alice, descending
+
+
+def test_name_filter_and_status_filter(client, db, settings, personas) -> None:
+    login_as(client, db, settings, personas.admin)
+    base = f"/dashboard?cohort={_cohort_id(personas)}"
+    text = client.get(f"{base}&q=bruno").text
+    assert personas.apprentice_b.full_name in text and personas.apprentice_a.full_name not in text
+    text = client.get(f"{base}&status=ready").text
+    assert "Aucun·e apprenti·e ne correspond" in text
+    assert client.get(f"{base}&status=nonsense&sort=evil").status_code == 200  # cleaned
+    assert client.get("/dashboard?cohort=abc").status_code == 422
+
+
+def test_csv_export_matches_what_is_shown(client, db, settings, personas) -> None:
+    login_as(client, db, settings, personas.admin)
+    query = f"cohort={_cohort_id(personas)}&q=alice"
+    response = client.get(f"/dashboard.csv?{query}&sep=semicolon")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Apprenti·e", "Adresse e-mail", "Entreprise"]
+    assert rows[0][3] == "RNCP39303BC01 %"
+    assert len(rows) == 2 and rows[1][0] == personas.apprentice_a.full_name
+    board = dashboard_service.build(
+        db,
+        settings,
+        personas.admin,
+        dashboard_service.Filters(_cohort_id(personas), q="alice"),
+        date.today(),
+    )
+    assert [int(v) for v in rows[1][3:7]] == [
+        b.acquired_percent for b in board.rows[0].progress.blocks
+    ]
+
+
+@pytest.mark.parametrize("who", ["tutor_b", "outsider", "apprentice_b"])
+def test_others_do_not_see_apprentice_a(client, db, settings, personas, who) -> None:
+    login_as(client, db, settings, getattr(personas, who))
+    text = client.get("/dashboard").text + client.get("/dashboard.csv").text
+    assert personas.apprentice_a.full_name not in text
+
+
+def test_query_count_does_not_grow_with_the_cohort(client, db, connection, settings, personas):
+    supervisor = make_user(db, name="Grande Promo")
+    cohort = personas.apprenticeship_a.cohort
+    for _ in range(12):
+        make_apprenticeship(db, supervisor=supervisor, cohort=cohort)
+    login_as(client, db, settings, supervisor)
+    url = f"/dashboard?cohort={cohort.id}"
+    client.get(url)  # warm the referential cache
+    with count_queries(connection) as small:
+        assert client.get(url).status_code == 200
+    for _ in range(188):
+        make_apprenticeship(db, supervisor=supervisor, cohort=cohort)
+    with count_queries(connection) as large:
+        response = client.get(url)
+    assert response.text.count('<th scope="row">') == 200
+    print(f"dashboard queries: 12 -> {small.count}, 200 -> {large.count}")
+    assert small.count == large.count
+
+
+def test_dashboard_csv_neutralises_spreadsheet_formulas(client, db, settings, personas) -> None:
+    personas.apprentice_a.full_name = '=HYPERLINK("http://evil.example")'
+    db.flush()
+    login_as(client, db, settings, personas.admin)
+    response = client.get(f"/dashboard.csv?cohort={_cohort_id(personas)}")
+    names = [row[0] for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))]
+    assert '\'=HYPERLINK("http://evil.example")' in names
