@@ -434,10 +434,12 @@ def test_in_production_without_smtp_host_mail_stays_queued(db, connection, setti
 
 
 def test_background_sender_delivers_and_survives_a_failing_round(
-    mail_db, connection, mail_settings, personas, inbox, monkeypatch, caplog
+    mail_db, connection, mail_settings, personas, inbox, caplog
 ):
-    """One loop of run_sender per call of the (patched) sleep: a round that fails is logged
-    and the next round delivers."""
+    """One loop of run_sender per call of its (injected) sleep: a round that fails is logged
+    and the next round delivers. The sleep is passed in, never patched into ``asyncio``: a
+    patched ``asyncio.sleep`` would also be called by every other event loop of the test
+    process (the browser tests' live server ticks with it) and could eat the stop signal."""
     import asyncio
     import concurrent.futures
 
@@ -451,24 +453,24 @@ def test_background_sender_delivers_and_survives_a_failing_round(
             raise RuntimeError("database is restarting")
         return factory()
 
-    async def fake_sleep(seconds: float) -> None:
+    async def two_rounds(seconds: float) -> None:
+        assert seconds == 60  # the test settings set no interval: the default applies
         calls["sleeps"] += 1
         if calls["sleeps"] == 2:
             raise asyncio.CancelledError  # stop after two rounds, as the lifespan does
 
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
-
     def run_in_own_loop() -> None:
         # A fresh thread, hence a fresh event loop: the browser tests' Playwright keeps one
         # running in the main thread for the whole session.
-        asyncio.run(mail.run_sender(flaky_factory, mail_settings))
+        asyncio.run(mail.run_sender(flaky_factory, mail_settings, sleep=two_rounds))
 
     with (
         caplog.at_level(logging.INFO, logger="livret.mail"),
         pytest.raises(asyncio.CancelledError),
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool,
     ):
-        pool.submit(run_in_own_loop).result()
+        pool.submit(run_in_own_loop).result(timeout=60)
+    assert calls["sleeps"] == 2 and calls["factory"] >= 2
     assert "Mail sender round failed" in caplog.text
     assert len(inbox.received) == 1
     assert outbox(mail_db)[0].status == MailStatus.SENT

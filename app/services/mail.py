@@ -24,7 +24,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -464,9 +464,17 @@ def send_pending(
     return report
 
 
-async def run_sender(session_factory: Callable[[], Session], settings: Settings) -> None:
+async def run_sender(
+    session_factory: Callable[[], Session],
+    settings: Settings,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
     """The server's background sender: deliver due mail every interval, in a worker thread
-    (smtplib blocks), until cancelled. A failing round is logged and the loop goes on."""
+    (smtplib blocks), until cancelled. A failing round is logged and the loop goes on.
+
+    ``sleep`` waits between rounds; tests pass their own rather than patching
+    ``asyncio.sleep``, which every event loop of the process shares."""
     interval = settings.mail_sender_interval_seconds or 60
     log.info("Mail sender started (every %s s)", interval)
     while True:
@@ -481,4 +489,4 @@ async def run_sender(session_factory: Callable[[], Session], settings: Settings)
                 )
         except Exception:
             log.exception("Mail sender round failed; trying again in %s s", interval)
-        await asyncio.sleep(interval)
+        await sleep(interval)
