@@ -460,8 +460,7 @@ def test_background_sender_delivers_and_survives_a_failing_round(
             raise asyncio.CancelledError  # stop after two rounds, as the lifespan does
 
     def run_in_own_loop() -> None:
-        # A fresh thread, hence a fresh event loop: the browser tests' Playwright keeps one
-        # running in the main thread for the whole session.
+        # A fresh thread, hence a fresh event loop of its own, whatever the main thread holds.
         asyncio.run(mail.run_sender(flaky_factory, mail_settings, sleep=two_rounds))
 
     with (

@@ -3,6 +3,8 @@ Chromium driven by Playwright (never a downloaded browser).
 
 The server runs in a background thread of the test process (uvicorn on 127.0.0.1, a free port),
 so a test can prepare data straight through the service layer with ``live_server.session()``.
+The server and the browser live as long as this package's tests: they are stopped before the
+rest of the suite runs, so no event loop of theirs is left ticking beside the other tests.
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("browser")
     database_url = f"sqlite:///{root / 'livret-browser.db'}"
@@ -257,7 +259,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(live_server: LiveServer) -> World:
     return live_server.world
 
@@ -265,7 +267,7 @@ def world(live_server: LiveServer) -> World:
 # --- Browser ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
