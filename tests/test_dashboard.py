@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from app.models import MobilityPeriod
 from app.services import dashboard as dashboard_service
 from tests.conftest import Personas, login_as
 from tests.factories import make_apprenticeship, make_user
@@ -85,6 +86,59 @@ def test_others_do_not_see_apprentice_a(client, db, settings, personas, who) -> 
     login_as(client, db, settings, getattr(personas, who))
     text = client.get("/dashboard").text + client.get("/dashboard.csv").text
     assert personas.apprentice_a.full_name not in text
+
+
+ROW_TEXTS = {
+    # locale: (weeks pattern, locked, pending, overdue, not overdue, apprentice, tutor)
+    "fr": (
+        "{} sem.",
+        "signée et verrouillée",
+        "en attente",
+        "en retard",
+        "non",
+        "Apprenti·e",
+        "Tuteur·rice",
+    ),
+    "en": ("{} wk", "signed and locked", "pending", "overdue", "no", "Apprentice", "Tutor"),
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_row_cells_speak_the_viewers_language(client, db, settings, personas, locale) -> None:
+    """Every cell of a row, as the service computed it, in the viewer's language."""
+    appr = personas.apprenticeship_a
+    db.add(
+        MobilityPeriod(
+            apprenticeship_id=appr.id,
+            country="DE",
+            host="Airbus Hamburg",
+            starts_on=date(2026, 3, 2),
+            ends_on=date(2026, 5, 24),
+        )  # 12 weeks
+    )
+    personas.admin.locale = locale
+    db.flush()
+    login_as(client, db, settings, personas.admin)
+    page = client.get(f"/dashboard?cohort={appr.cohort_id}&q=alice").text
+    [row] = dashboard_service.build(
+        db,
+        settings,
+        personas.admin,
+        dashboard_service.Filters(appr.cohort_id, q="alice"),
+        date.today(),
+    ).rows
+    start = page.index(f'<th scope="row"><a href="/apprenticeships/{appr.id}">')
+    cells = page[start : page.index("</tr>", start)]
+    weeks, locked, pending, overdue, not_overdue, apprentice, tutor = ROW_TEXTS[locale]
+    assert f"<td>{weeks.format(12)}</td>" in cells
+    assert row.last_review is not None  # the apprenticeship began in the past
+    state = locked if row.last_review.state == "locked" else pending
+    assert f">S{row.last_review.semester}</a>" in cells and f">{state}</span>" in cells
+    assert f">{overdue}</span>" in cells if row.overdue else f">{not_overdue}</span>" in cells
+    assert f"<small>{apprentice} —</small>" in cells and f"<small>{tutor} —</small>" in cells
+    for block in row.progress.blocks:
+        assert f">{block.acquired_percent} %</td>" in cells
+    assert cells.count('<td class="cell cell-') == len(row.progress.blocks)
 
 
 def test_query_count_does_not_grow_with_the_cohort(client, db, connection, settings, personas):
