@@ -18,7 +18,12 @@ from app.models import (
 from app.services import progress as progress_cache
 from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.progress import AgreedLevel, compute_progress, load_progress
+from app.services.progress import (
+    AgreedLevel,
+    compute_progress,
+    load_progress,
+    load_progress_many,
+)
 from app.services.referential_view import referential_for
 from app.services.reviews import RatingInput
 from tests.conftest import Personas, bearer
@@ -68,7 +73,7 @@ def test_progress_counts_only_locked_reviews(db, settings, personas) -> None:
         version=detail.review.version,
         ratings=[RatingInput(cid, 4) for cid in bc01.competency_ids],
     )
-    _appr, progress = load_progress(
+    appr, progress = load_progress(
         db, settings, personas.supervisor_a, personas.apprenticeship_a.id, today=TODAY
     )
     b1, b2, b3 = progress.blocks[0], progress.blocks[1], progress.blocks[2]
@@ -81,6 +86,17 @@ def test_progress_counts_only_locked_reviews(db, settings, personas) -> None:
     states = {r.semester: r.state for r in progress.reviews}
     assert states[1] == "locked" and states[2] == "pending" and states[6] == "upcoming"
     assert progress.readiness.periods_validated == 1
+    signatures = {r.semester: r.signature_count for r in progress.reviews}
+    assert (signatures[1], signatures[2]) == (3, 0)
+    # The dashboards' summary: the same figures, without per-competency rows or signatures.
+    [summary] = load_progress_many(db, settings, [appr], TODAY, detail=False).values()
+    assert [(b.acquired_count, b.acquired_percent, b.status) for b in summary.blocks] == [
+        (b.acquired_count, b.acquired_percent, b.status) for b in progress.blocks
+    ]
+    assert summary.readiness == progress.readiness
+    assert [(r.semester, r.state) for r in summary.reviews] == list(states.items())
+    assert {r.signature_count for r in summary.reviews} == {None}  # not loaded
+    assert all(b.competencies == () for b in summary.blocks)
 
 
 def test_latest_locked_review_wins(db, settings, personas) -> None:

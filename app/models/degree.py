@@ -48,5 +48,9 @@ class MobilityPeriod(Timestamped, Base):
 
     @property
     def weeks(self) -> int:
-        """Whole weeks, counting both ends of the period."""
-        return ((self.ends_on - self.starts_on).days + 1) // 7
+        return whole_weeks(self.starts_on, self.ends_on)
+
+
+def whole_weeks(starts_on: date, ends_on: date) -> int:
+    """Whole weeks of a period, counting both ends."""
+    return ((ends_on - starts_on).days + 1) // 7

@@ -32,6 +32,7 @@ from app.models import (
     WorkSituation,
     situation_competencies,
 )
+from app.models.degree import whole_weeks
 from app.services.apprenticeships import get as get_apprenticeship
 from app.services.referential_view import ReferentialView, referential_for
 from app.services.reviews import is_overdue, review_state
@@ -101,7 +102,7 @@ class ReviewStatus:
     ends_on: date
     state: str  # locked / pending / upcoming
     overdue: bool
-    signature_count: int
+    signature_count: int | None  # None when not loaded (dashboards do not show it)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def compute_progress(
     referential: ReferentialView,
     semester_count: int,
     reviews: Sequence[ReviewRow],
-    signature_counts: dict[int, int],
+    signature_counts: dict[int, int] | None,
     agreed: Sequence[AgreedLevel],
     evidence_counts: dict[int, int],
     english_levels: Sequence[str],
@@ -231,7 +232,7 @@ def compute_progress(
             ends_on=r.ends_on,
             state=review_state(r, today),
             overdue=is_overdue(r, today, overdue_days),
-            signature_count=signature_counts.get(r.id, 0),
+            signature_count=None if signature_counts is None else signature_counts.get(r.id, 0),
         )
         for r in sorted(reviews, key=lambda r: r.semester)
     )
@@ -389,29 +390,39 @@ def load_progress_many(
     if not apprenticeships:
         return {}
     ids = [a.id for a in apprenticeships]
-    active_signatures = (
-        select(func.count(Signature.id))
-        .where(Signature.review_id == SemesterReview.id, Signature.voided_at.is_(None))
-        .correlate(SemesterReview)
-        .scalar_subquery()
+    review_columns = (
+        SemesterReview.id,
+        SemesterReview.apprenticeship_id,
+        SemesterReview.semester,
+        SemesterReview.starts_on,
+        SemesterReview.ends_on,
+        SemesterReview.locked_at,
+        SemesterReview.version,
     )
     reviews: dict[int, list[ReviewRow]] = {appr_id: [] for appr_id in ids}
-    signature_counts: dict[int, int] = {}
-    for *columns, count in session.execute(
-        select(
-            SemesterReview.id,
-            SemesterReview.apprenticeship_id,
-            SemesterReview.semester,
-            SemesterReview.starts_on,
-            SemesterReview.ends_on,
-            SemesterReview.locked_at,
-            SemesterReview.version,
-            active_signatures,
-        ).where(SemesterReview.apprenticeship_id.in_(ids))
-    ).tuples():
-        row = ReviewRow(*columns)
-        reviews[row.apprenticeship_id].append(row)
-        signature_counts[row.id] = count
+    signature_counts: dict[int, int] | None = None
+    if detail:
+        active_signatures = (
+            select(func.count(Signature.id))
+            .where(Signature.review_id == SemesterReview.id, Signature.voided_at.is_(None))
+            .correlate(SemesterReview)
+            .scalar_subquery()
+        )
+        signature_counts = {}
+        for *columns, count in session.execute(
+            select(*review_columns, active_signatures).where(
+                SemesterReview.apprenticeship_id.in_(ids)
+            )
+        ).tuples():
+            row = ReviewRow(*columns)
+            reviews[row.apprenticeship_id].append(row)
+            signature_counts[row.id] = count
+    else:  # signature counts are shown only in the detailed view
+        for columns in session.execute(
+            select(*review_columns).where(SemesterReview.apprenticeship_id.in_(ids))
+        ).tuples():
+            row = ReviewRow(*columns)
+            reviews[row.apprenticeship_id].append(row)
 
     agreed = _latest_agreed_levels(session, reviews)
 
@@ -440,10 +451,12 @@ def load_progress_many(
     ).tuples():
         english[appr_id].append(level)
     mobility: dict[int, int] = defaultdict(int)
-    for period in session.scalars(
-        select(MobilityPeriod).where(MobilityPeriod.apprenticeship_id.in_(ids))
-    ):
-        mobility[period.apprenticeship_id] += period.weeks
+    for appr_id, starts_on, ends_on in session.execute(
+        select(
+            MobilityPeriod.apprenticeship_id, MobilityPeriod.starts_on, MobilityPeriod.ends_on
+        ).where(MobilityPeriod.apprenticeship_id.in_(ids))
+    ).tuples():
+        mobility[appr_id] += whole_weeks(starts_on, ends_on)
 
     today = today or date.today()
     return {

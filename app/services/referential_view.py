@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -48,7 +49,7 @@ class BlockView:
     position: int
     items: tuple[BlockCompetency, ...]  # own competencies, then linked transversal ones
 
-    @property
+    @cached_property  # views are cached and immutable: computed once, not per apprentice
     def competency_ids(self) -> tuple[int, ...]:
         return tuple(item.competency.id for item in self.items)
 
