@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.apprenticeship import Apprenticeship
@@ -93,12 +93,19 @@ class CompetencyRating(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "competency_id", "source"),
         CheckConstraint("(level IS NULL) OR (NOT not_observed)", name="level_or_not_observed"),
+        # One source's levels in a review, read from the index alone: divergences (apprentice
+        # against tutor) and the latest agreed levels. Also serves the foreign key.
+        Index(
+            "ix_competency_ratings_review_source_levels",
+            "review_id",
+            "source",
+            "competency_id",
+            "level",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    review_id: Mapped[int] = mapped_column(
-        ForeignKey("semester_reviews.id", ondelete="CASCADE"), index=True
-    )
+    review_id: Mapped[int] = mapped_column(ForeignKey("semester_reviews.id", ondelete="CASCADE"))
     competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), index=True)
     source: Mapped[RatingSource] = mapped_column(_enum(RatingSource, 12))
     level: Mapped[int | None]
