@@ -13,11 +13,13 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.errors import install_error_handlers, problem_response
-from app.i18n import translate
+from app.i18n import N_, translate
 from app.logging_setup import configure_logging
 from app.routes import (
     admin,
@@ -35,11 +37,13 @@ from app.routes import (
     reviews,
 )
 from app.services import mail as mail_service
+from app.services.errors import ContentTooLarge
 from app.web import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for, request_locale
 
 log = logging.getLogger("livret")
 
 MAX_REQUEST_BYTES = 12 * 1024 * 1024  # a 10 MB attachment plus the form around it
+TOO_LARGE_MESSAGE = N_("The request is too large.")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -53,6 +57,49 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes``: at once when Content-Length declares more,
+    and, for bodies that declare no size (chunked), as soon as what arrives passes the limit.
+    The reader of the body (the CSRF form check, the upload parser, a JSON body) then gets
+    :class:`ContentTooLarge`, which answers 413 like any domain error."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            request = Request(scope)
+            request.state.locale = request_locale(request)
+            response = problem_response(
+                request, 413, translate(request.state.locale, TOO_LARGE_MESSAGE)
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    log.warning(
+                        "Request body over %s bytes refused: %s %s",
+                        self.max_bytes,
+                        scope.get("method"),
+                        scope.get("path"),
+                    )
+                    raise ContentTooLarge(TOO_LARGE_MESSAGE)
+            return message
+
+        await self.app(scope, capped_receive, send)
 
 
 def tune_garbage_collector() -> None:
@@ -106,18 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def limit_body_size(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Refuse declared bodies far above the largest legitimate upload before reading."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-            request.state.locale = request_locale(request)
-            return problem_response(
-                request, 413, translate(request.state.locale, "The request is too large.")
-            )
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
 
     @app.middleware("http")
     async def request_context(

@@ -459,6 +459,45 @@ def test_chunked_upload_past_the_limit_answers_413(
     assert response.status_code == 413
 
 
+def test_chunked_upload_with_the_csrf_token_as_a_form_field_is_capped_too(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    personas: Personas,
+    situation: WorkSituation,
+    unchanged: None,
+    body_never_reaches_the_service: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A browser session sending its CSRF token as a form field: the CSRF check reads the
+    form before the upload parser does, and that read is capped as well (13 MB, no
+    Content-Length, refused once 12 MB have arrived)."""
+    login_as(client, db, settings, personas.apprentice_a)
+    boundary = "livretboundary"
+    token = csrf_for(client, settings)
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f'{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
+        ).encode()
+        for _ in range(13 * 16):
+            yield b"0" * (64 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post(
+        f"{API}/work-situations/{situation.id}/attachments",
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "La requête est trop volumineuse."
+    # Refused by the count of received bytes (the test client itself sends everything).
+    assert "Request body over 12582912 bytes refused" in caplog.text
+
+
 def test_file_one_byte_over_the_limit_answers_413(
     client: TestClient, db: Session, personas: Personas, situation: WorkSituation, unchanged: None
 ) -> None:
