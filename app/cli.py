@@ -227,5 +227,42 @@ def export_livrets(
     typer.echo(f"{len(documents)} livret(s) written to {out}.")
 
 
+attachments_app = typer.Typer(help="Evidence files.", no_args_is_help=True)
+app.add_typer(attachments_app, name="attachments")
+
+
+@attachments_app.command("sweep")
+def attachments_sweep(
+    delete: bool = typer.Option(False, "--delete", help="Remove them (default: only list)."),
+    min_age_hours: int = typer.Option(
+        24, min=1, help="Leave alone files younger than this (uploads in progress)."
+    ),
+) -> None:
+    """List, or remove with --delete, attachment files that no attachment row names (what a
+    crash between storing a file and committing can leave behind)."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.services import attachments as attachment_service
+
+    settings = Settings()
+    with session_scope(settings) as session:
+        report = attachment_service.sweep_unreferenced_files(
+            session,
+            settings.attachments_dir,
+            now=utcnow(),
+            min_age=timedelta(hours=min_age_hours),
+            delete=delete,
+        )
+    for path in report.orphans:
+        typer.echo(f"{'Removed' if delete else 'Unreferenced'}: {path}")
+    typer.echo(
+        f"Attachments: {report.referenced} referenced files, {len(report.orphans)} unreferenced "
+        f"older than {min_age_hours} h"
+        + (f" ({report.removed} removed)" if delete else " (run with --delete to remove them)")
+        + f", {report.recent} unreferenced but recent, left alone."
+    )
+
+
 def main() -> None:
     app()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -786,3 +787,41 @@ def test_english_result_lookup_is_scoped(db: Session, personas: Personas) -> Non
     )
     with pytest.raises(NotFound):
         degree.get_english_result(db, personas.tutor_b, result.id)
+
+
+# --- Sweeping unreferenced files --------------------------------------------------------------
+
+
+def test_sweep_lists_then_removes_only_old_unreferenced_files(
+    db: Session, tmp_path: Path, personas: Personas, situation: WorkSituation
+) -> None:
+    directory = tmp_path / "attachments"  # its own folder: other tests' files stay out
+    kept = attachments.add_to_situation(
+        db, personas.apprentice_a, directory, situation.id, io.BytesIO(pdf_bytes()), "kept.pdf"
+    )
+    db.flush()
+    now = datetime.now(UTC)
+    day_ago = (now - timedelta(hours=25)).timestamp()
+
+    orphan = directory / ("ab" * 16)
+    orphan.write_bytes(b"%PDF-")  # written after a crash, never committed
+    os.utime(orphan, (day_ago, day_ago))
+    leftover = directory / ".upload-x1y2.part"
+    leftover.write_bytes(b"half an upload")
+    os.utime(leftover, (day_ago, day_ago))
+    recent = directory / ("cd" * 16)
+    recent.write_bytes(b"%PDF-")  # an upload whose transaction may still commit
+    stranger = directory / "notes.txt"
+    stranger.write_text("not ours: never touched")
+    os.utime(stranger, (day_ago, day_ago))
+    os.utime(directory / kept.stored_name, (day_ago, day_ago))
+
+    dry = attachments.sweep_unreferenced_files(db, directory, now=now)
+    assert set(dry.orphans) == {orphan, leftover}
+    assert (dry.removed, dry.recent, dry.referenced) == (0, 1, 1)
+    assert orphan.exists() and leftover.exists()
+
+    done = attachments.sweep_unreferenced_files(db, directory, now=now, delete=True)
+    assert done.removed == 2
+    assert not orphan.exists() and not leftover.exists()
+    assert recent.exists() and stranger.exists() and (directory / kept.stored_name).exists()

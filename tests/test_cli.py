@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,20 @@ def test_user_create_and_set_password(cli_db: str) -> None:
         assert user.is_admin
         assert verify_password(user.password_hash, "another long password")
     engine.dispose()
+
+
+def test_attachments_sweep_lists_then_deletes(cli_db: str, tmp_path: Path) -> None:
+    directory = tmp_path / "attachments"  # LIVRET_DATA_DIR is tmp_path
+    directory.mkdir()
+    orphan = directory / ("ef" * 16)
+    orphan.write_bytes(b"%PDF-")
+    day_ago = time.time() - 25 * 3600
+    os.utime(orphan, (day_ago, day_ago))
+    listed = runner.invoke(cli, ["attachments", "sweep"])
+    assert listed.exit_code == 0, listed.output
+    assert f"Unreferenced: {orphan}" in listed.output and "--delete" in listed.output
+    assert orphan.exists()
+    removed = runner.invoke(cli, ["attachments", "sweep", "--delete"])
+    assert removed.exit_code == 0 and f"Removed: {orphan}" in removed.output
+    assert not orphan.exists()
+    assert runner.invoke(cli, ["attachments", "sweep", "--min-age-hours", "0"]).exit_code == 2

@@ -15,8 +15,8 @@ Files and the database transaction:
   commit never leaves a row without its file.
 * What can still be left behind is an unreferenced file (never a row without its file): if the
   process dies between the rename and the commit, or between the commit and the removal, or
-  mid-upload (a ``.upload-*.part`` file). A sweep comparing the directory with the table can
-  remove them.
+  mid-upload (a ``.upload-*.part`` file). :func:`sweep_unreferenced_files` (``livret
+  attachments sweep``) compares the directory with the table and removes them.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -454,3 +455,66 @@ def delete_attachment(
         details=details,
         ip=ip,
     )
+
+
+# --- Sweeping unreferenced files --------------------------------------------------------------
+
+SWEEP_BATCH = 500
+SWEEP_MIN_AGE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    orphans: tuple[Path, ...]  # unreferenced and old enough: removed, or to remove
+    removed: int
+    recent: int  # unreferenced but younger than the minimum age: left alone
+    referenced: int
+
+
+def sweep_unreferenced_files(
+    session: Session,
+    directory: Path,
+    *,
+    now: datetime,
+    min_age: timedelta = SWEEP_MIN_AGE,
+    delete: bool = False,
+) -> SweepReport:
+    """Files in ``directory`` that no attachment row names (see the module's note on what a
+    crash can leave behind): stored files and ``.upload-*.part`` leftovers. Only files older
+    than ``min_age`` count, so an upload or a transaction in progress is never touched.
+    Without ``delete`` nothing is removed: the report says what would be."""
+    if not directory.is_dir():
+        return SweepReport((), 0, 0, 0)
+    candidates = sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and (_STORED_NAME.fullmatch(path.name) or _is_upload_leftover(path.name))
+    )
+    stored = [path for path in candidates if _STORED_NAME.fullmatch(path.name)]
+    known: set[str] = set()
+    for start in range(0, len(stored), SWEEP_BATCH):
+        names = [path.name for path in stored[start : start + SWEEP_BATCH]]
+        known.update(
+            session.scalars(select(Attachment.stored_name).where(Attachment.stored_name.in_(names)))
+        )
+    cutoff = (now - min_age).timestamp()
+    orphans, recent = [], 0
+    for path in candidates:
+        if path.name in known:
+            continue
+        if path.stat().st_mtime > cutoff:
+            recent += 1
+        else:
+            orphans.append(path)
+    removed = 0
+    if delete:
+        for path in orphans:
+            path.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            log.info("Removed %s unreferenced attachment files from %s", removed, directory)
+    return SweepReport(tuple(orphans), removed, recent, len(known))
+
+
+def _is_upload_leftover(name: str) -> bool:
+    return name.startswith(".upload-") and name.endswith(".part")
