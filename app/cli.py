@@ -174,6 +174,26 @@ def mail_send_pending() -> None:
     )
 
 
+@mail_app.command("purge")
+def mail_purge(
+    older_than_days: int = typer.Option(
+        90, min=1, help="Keep sent and failed messages younger than this."
+    ),
+) -> None:
+    """Delete sent and failed messages older than the given age (for cron). Queued ones stay."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    with session_scope() as session:
+        purged = mail_service.purge_finished(
+            session, utcnow(), keep=timedelta(days=older_than_days)
+        )
+    typer.echo(
+        f"Mail: {purged} sent or failed message(s) older than {older_than_days} days deleted."
+    )
+
+
 @app.command("remind")
 def remind(
     send: bool = typer.Option(False, "--send", help="Also deliver the queued mail now."),

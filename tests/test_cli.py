@@ -123,3 +123,10 @@ def test_attachments_sweep_lists_then_deletes(cli_db: str, tmp_path: Path) -> No
     assert removed.exit_code == 0 and f"Removed: {orphan}" in removed.output
     assert not orphan.exists()
     assert runner.invoke(cli, ["attachments", "sweep", "--min-age-hours", "0"]).exit_code == 2
+
+
+def test_mail_purge_reports_and_refuses_a_zero_age(cli_db: str) -> None:
+    result = runner.invoke(cli, ["mail", "purge", "--older-than-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Mail: 0 sent or failed message(s) older than 30 days deleted." in result.output
+    assert runner.invoke(cli, ["mail", "purge", "--older-than-days", "0"]).exit_code == 2

@@ -473,3 +473,38 @@ def test_background_sender_delivers_and_survives_a_failing_round(
     assert "Mail sender round failed" in caplog.text
     assert len(inbox.received) == 1
     assert outbox(mail_db)[0].status == MailStatus.SENT
+
+
+# --- Housekeeping -----------------------------------------------------------------------------
+
+
+def test_purge_deletes_only_old_finished_messages(db: Session) -> None:
+    now = utcnow()
+    old, recent = now - timedelta(days=91), now - timedelta(days=89)
+
+    def message(status: MailStatus, created_at) -> OutboxMessage:
+        row = OutboxMessage(
+            to_address="someone@example.org",
+            locale="fr",
+            kind="situation_submitted",
+            subject=f"{status} {created_at:%Y-%m-%d}",
+            text_body="-",
+            html_body="-",
+            status=status,
+            created_at=created_at,
+        )
+        db.add(row)
+        return row
+
+    doomed = [message(MailStatus.SENT, old), message(MailStatus.FAILED, old)]
+    kept = [
+        message(MailStatus.SENT, recent),
+        message(MailStatus.FAILED, recent),
+        message(MailStatus.PENDING, old),  # still to deliver, however old
+        message(MailStatus.SENDING, old),
+    ]
+    db.flush()
+    assert mail.purge_finished(db, now) == 2
+    remaining = {m.id for m in outbox(db)}
+    assert remaining >= {m.id for m in kept}
+    assert not remaining & {m.id for m in doomed}

@@ -37,7 +37,7 @@ from babel.dates import format_date
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -490,3 +490,23 @@ async def run_sender(
         except Exception:
             log.exception("Mail sender round failed; trying again in %s s", interval)
         await sleep(interval)
+
+
+# --- Housekeeping -----------------------------------------------------------------------------
+
+KEEP_DELIVERED = timedelta(days=90)
+
+
+def purge_finished(session: Session, now: datetime, keep: timedelta = KEEP_DELIVERED) -> int:
+    """Delete sent and given-up messages created more than ``keep`` ago; pending ones and
+    those being sent always stay. Returns how many were deleted (the caller commits)."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_((MailStatus.SENT, MailStatus.FAILED)),
+            OutboxMessage.created_at < now - keep,
+        )
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.info("Mail: purged %s finished messages older than %s days", count, keep.days)
+    return count
