@@ -47,6 +47,23 @@ def test_htmx_request_gets_the_results_fragment_and_direct_load_the_page(
     assert text.index(names[0]) < text.index(names[1])  # Bruno before Alice, descending
 
 
+def test_every_column_header_sorts_and_the_active_one_toggles(
+    client, db, settings, personas
+) -> None:
+    login_as(client, db, settings, personas.admin)
+    cohort = _cohort_id(personas)
+    text = client.get(f"/dashboard?cohort={cohort}&sort=block1&dir=asc").text
+    head = text[text.index("<thead>") : text.index("</thead>")]
+    keys = ["name", "company", "block0", "block1", "block2", "block3"]
+    keys += ["review", "overdue", "divergences", "english", "mobility"]
+    for key in keys:
+        direction = "desc" if key == "block1" else "asc"  # the active column flips
+        href = f"/dashboard?cohort={cohort}&amp;status=all&amp;sort={key}&amp;dir={direction}"
+        assert f'<a href="{href}" hx-get="{href}"' in head, key
+    assert head.count("aria-sort=") == 1 and 'aria-sort="ascending"' in head
+    assert ">BC02 ▲</a>" in head and head.count('<th scope="col"') == len(keys) + 1
+
+
 def test_name_filter_and_status_filter(client, db, settings, personas) -> None:
     login_as(client, db, settings, personas.admin)
     base = f"/dashboard?cohort={_cohort_id(personas)}"

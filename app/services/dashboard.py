@@ -92,6 +92,11 @@ class Dashboard:
     def block_codes(self) -> list[str]:
         return [b.code for b in self.referential.blocks] if self.referential else []
 
+    @property
+    def block_columns(self) -> list[tuple[str, str]]:
+        """(sort key, header) of each block's column: "block0", "BC01"…"""
+        return [(f"block{i}", code[-4:]) for i, code in enumerate(self.block_codes)]
+
 
 class Person(NamedTuple):
     id: int
