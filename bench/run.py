@@ -225,6 +225,13 @@ class ServerTimer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Serve as uvicorn does: TestClient offers Starlette the "http.response.debug"
+        # extension, through which every template and its context are handed back to the
+        # client; that keeps each page's data alive until a slow garbage-collector pass,
+        # which a real server never pays.
+        extensions = dict(scope.get("extensions") or {})
+        extensions.pop("http.response.debug", None)
+        scope = {**scope, "extensions": extensions}
         started = time.perf_counter()
 
         async def timed_send(message: Message) -> None:
