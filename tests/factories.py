@@ -8,7 +8,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Apprenticeship, Certification, Cohort, Organisation, OrganisationKind, User
+from app.models import (
+    Apprenticeship,
+    Certification,
+    Cohort,
+    MobilityPeriod,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from app.services.apprenticeships import create_semester_reviews
 from app.services.passwords import hash_password
 
@@ -90,3 +98,21 @@ def make_apprenticeship(
     session.flush()
     create_semester_reviews(session, appr)
     return appr
+
+
+def make_mobility_period(
+    session: Session,
+    apprenticeship_id: int,
+    starts_on: date = date(2026, 3, 2),
+    ends_on: date = date(2026, 5, 24),  # 12 weeks with the default start
+) -> MobilityPeriod:
+    period = MobilityPeriod(
+        apprenticeship_id=apprenticeship_id,
+        country="DE",
+        host="Airbus Hamburg",
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    session.add(period)
+    session.flush()
+    return period

@@ -402,6 +402,27 @@ def test_wrong_type_named_pdf_is_refused_and_writes_nothing(
     assert response.json()["detail"].startswith("This type of file is not accepted.")
 
 
+BOUNDARY = "livretboundary"
+CHUNKED_CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def chunked_pdf_upload(megabytes: int, csrf_token: str | None = None) -> Iterator[bytes]:
+    """A multipart body sent in 64 KB chunks without a declared size: a "PDF" file field of
+    about ``megabytes`` MB, after a CSRF field when a token is given."""
+    if csrf_token is not None:
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{csrf_token}\r\n"
+        ).encode()
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
+    ).encode()
+    for _ in range(megabytes * 16):
+        yield b"0" * (64 * 1024)
+    yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
 @pytest.fixture
 def body_never_reaches_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: Any, **kwargs: Any) -> None:
@@ -438,24 +459,10 @@ def test_chunked_upload_past_the_limit_answers_413(
     unchanged: None,
     body_never_reaches_the_service: None,
 ) -> None:
-    boundary = "livretboundary"
-
-    def body() -> Iterator[bytes]:  # no Content-Length: the server must count
-        yield (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
-        ).encode()
-        for _ in range(11 * 16):
-            yield b"0" * (64 * 1024)
-        yield f"\r\n--{boundary}--\r\n".encode()
-
     response = client.post(
         f"{API}/work-situations/{situation.id}/attachments",
-        content=body(),
-        headers={
-            **bearer(db, personas.apprentice_a),
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-        },
+        content=chunked_pdf_upload(11),  # no Content-Length: the server must count
+        headers={**bearer(db, personas.apprentice_a), "Content-Type": CHUNKED_CONTENT_TYPE},
     )
     assert response.status_code == 413
 
@@ -474,23 +481,10 @@ def test_chunked_upload_with_the_csrf_token_as_a_form_field_is_capped_too(
     form before the upload parser does, and that read is capped as well (13 MB, no
     Content-Length, refused once 12 MB have arrived)."""
     login_as(client, db, settings, personas.apprentice_a)
-    boundary = "livretboundary"
-    token = csrf_for(client, settings)
-
-    def body() -> Iterator[bytes]:
-        yield (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
-            f'{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-'
-        ).encode()
-        for _ in range(13 * 16):
-            yield b"0" * (64 * 1024)
-        yield f"\r\n--{boundary}--\r\n".encode()
-
     response = client.post(
         f"{API}/work-situations/{situation.id}/attachments",
-        content=body(),
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=chunked_pdf_upload(13, csrf_token=csrf_for(client, settings)),
+        headers={"Content-Type": CHUNKED_CONTENT_TYPE},
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"

@@ -8,10 +8,9 @@ from datetime import date
 
 import pytest
 
-from app.models import MobilityPeriod
 from app.services import dashboard as dashboard_service
 from tests.conftest import Personas, login_as
-from tests.factories import make_apprenticeship, make_user
+from tests.factories import make_apprenticeship, make_mobility_period, make_user
 from tests.querycount import count_queries
 
 
@@ -124,15 +123,7 @@ ROW_TEXTS = {
 def test_row_cells_speak_the_viewers_language(client, db, settings, personas, locale) -> None:
     """Every cell of a row, as the service computed it, in the viewer's language."""
     appr = personas.apprenticeship_a
-    db.add(
-        MobilityPeriod(
-            apprenticeship_id=appr.id,
-            country="DE",
-            host="Airbus Hamburg",
-            starts_on=date(2026, 3, 2),
-            ends_on=date(2026, 5, 24),
-        )  # 12 weeks
-    )
+    make_mobility_period(db, appr.id)  # 12 weeks
     personas.admin.locale = locale
     db.flush()
     login_as(client, db, settings, personas.admin)

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import (
     EnglishResult,
-    MobilityPeriod,
     SemesterReview,
     SituationStatus,
     WorkSituation,
@@ -27,7 +26,7 @@ from app.services.progress import (
 from app.services.referential_view import referential_for
 from app.services.reviews import RatingInput
 from tests.conftest import Personas, bearer
-from tests.factories import PASSWORD, certification
+from tests.factories import PASSWORD, certification, make_mobility_period
 from tests.querycount import count_queries
 
 TODAY = date(2026, 11, 21)
@@ -113,25 +112,16 @@ def test_latest_locked_review_wins(db, settings, personas) -> None:
 
 def test_readiness_english_mobility_and_periods(db, settings, personas) -> None:
     appr = personas.apprenticeship_a
-    db.add_all(
-        [
-            EnglishResult(
-                apprenticeship_id=appr.id,
-                test_name="TOEIC",
-                score="720",
-                cefr_level="B1",
-                taken_on=date(2026, 1, 10),
-            ),
-            MobilityPeriod(
-                apprenticeship_id=appr.id,
-                country="DE",
-                host="Airbus Hamburg",
-                starts_on=date(2026, 3, 2),
-                ends_on=date(2026, 5, 24),
-            ),  # 12 weeks
-        ]
+    db.add(
+        EnglishResult(
+            apprenticeship_id=appr.id,
+            test_name="TOEIC",
+            score="720",
+            cefr_level="B1",
+            taken_on=date(2026, 1, 10),
+        )
     )
-    db.flush()
+    make_mobility_period(db, appr.id)  # 12 weeks
     _appr, progress = load_progress(db, settings, personas.apprentice_a, appr.id, today=TODAY)
     r = progress.readiness
     assert (r.english_best, r.english_ok) == ("B1", False)
