@@ -166,10 +166,15 @@ def visible_cohorts(session: Session, viewer: User) -> Sequence[Cohort]:
     ).all()
 
 
+# Built once: each aliased() builds a table alias whose columns point back at it, a reference
+# cycle per request for the garbage collector.
+_APPRENTICE_RATING, _TUTOR_RATING = aliased(CompetencyRating), aliased(CompetencyRating)
+
+
 def _divergences(session: Session, review_ids: list[int]) -> dict[int, int]:
     if not review_ids:
         return {}
-    mine, theirs = aliased(CompetencyRating), aliased(CompetencyRating)
+    mine, theirs = _APPRENTICE_RATING, _TUTOR_RATING
     rows = session.execute(
         select(mine.review_id, func.count())
         .join(
