@@ -11,7 +11,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -390,7 +390,7 @@ def load_progress_many(
     if not apprenticeships:
         return {}
     ids = [a.id for a in apprenticeships]
-    review_columns = (
+    columns: list[Any] = [
         SemesterReview.id,
         SemesterReview.apprenticeship_id,
         SemesterReview.semester,
@@ -398,31 +398,24 @@ def load_progress_many(
         SemesterReview.ends_on,
         SemesterReview.locked_at,
         SemesterReview.version,
-    )
-    reviews: dict[int, list[ReviewRow]] = {appr_id: [] for appr_id in ids}
-    signature_counts: dict[int, int] | None = None
+    ]
+    # Signature counts are shown only in the detailed view; dashboards skip the subquery.
+    signature_counts: dict[int, int] | None = {} if detail else None
     if detail:
-        active_signatures = (
+        columns.append(
             select(func.count(Signature.id))
             .where(Signature.review_id == SemesterReview.id, Signature.voided_at.is_(None))
             .correlate(SemesterReview)
             .scalar_subquery()
         )
-        signature_counts = {}
-        for *columns, count in session.execute(
-            select(*review_columns, active_signatures).where(
-                SemesterReview.apprenticeship_id.in_(ids)
-            )
-        ).tuples():
-            row = ReviewRow(*columns)
-            reviews[row.apprenticeship_id].append(row)
-            signature_counts[row.id] = count
-    else:  # signature counts are shown only in the detailed view
-        for columns in session.execute(
-            select(*review_columns).where(SemesterReview.apprenticeship_id.in_(ids))
-        ).tuples():
-            row = ReviewRow(*columns)
-            reviews[row.apprenticeship_id].append(row)
+    reviews: dict[int, list[ReviewRow]] = {appr_id: [] for appr_id in ids}
+    for values in session.execute(
+        select(*columns).where(SemesterReview.apprenticeship_id.in_(ids))
+    ).tuples():
+        row = ReviewRow(*values[: len(ReviewRow._fields)])
+        reviews[row.apprenticeship_id].append(row)
+        if signature_counts is not None:
+            signature_counts[row.id] = values[-1]
 
     agreed = _latest_agreed_levels(session, reviews)
 
