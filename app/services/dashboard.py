@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.services.access import visible_apprenticeships_filter
 from app.services.progress import Progress, ReviewStatus, load_progress_many
-from app.services.referential_view import ReferentialView, referential_for
+from app.services.referential_view import ReferentialView, referential_for, short_code
 from app.services.reminders import last_reminded
 
 STATUSES = ("all", "overdue", "divergent", "pending", "ready", "not_ready")
@@ -95,7 +95,7 @@ class Dashboard:
     @property
     def block_columns(self) -> list[tuple[str, str]]:
         """(sort key, header) of each block's column: "block0", "BC01"…"""
-        return [(f"block{i}", code[-4:]) for i, code in enumerate(self.block_codes)]
+        return [(f"block{i}", short_code(code)) for i, code in enumerate(self.block_codes)]
 
 
 class Person(NamedTuple):
