@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_session_factory
+from app.models.base import utcnow
+from app.services import attachments as attachment_service
 from app.services import audit as audit_service
 from app.services import demo as demo_service
 from app.services import mail as mail_service
@@ -181,10 +183,6 @@ def mail_purge(
     ),
 ) -> None:
     """Delete sent and failed messages older than the given age (for cron). Queued ones stay."""
-    from datetime import timedelta
-
-    from app.models.base import utcnow
-
     with session_scope() as session:
         purged = mail_service.purge_finished(
             session, utcnow(), keep=timedelta(days=older_than_days)
@@ -260,11 +258,6 @@ def attachments_sweep(
 ) -> None:
     """List, or remove with --delete, attachment files that no attachment row names (what a
     crash between storing a file and committing can leave behind)."""
-    from datetime import timedelta
-
-    from app.models.base import utcnow
-    from app.services import attachments as attachment_service
-
     settings = Settings()
     with session_scope(settings) as session:
         report = attachment_service.sweep_unreferenced_files(
