@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_session_factory
+from app.demo import school as demo_service
 from app.models.base import utcnow
-from app.services import attachments as attachment_service
 from app.services import audit as audit_service
-from app.services import demo as demo_service
-from app.services import mail as mail_service
-from app.services import referentials as referential_service
-from app.services import reminders as reminder_service
-from app.services import users as users_service
+from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError
+from app.services.notifications import outbox as mail_service
+from app.services.notifications import reminders as reminder_service
+from app.services.people import users as users_service
+from app.services.referentials import loader as referential_service
 
 app = typer.Typer(
     help="Livret — digital apprenticeship portfolio.",
@@ -223,8 +223,8 @@ def export_livrets(
     The command line is trusted (it holds the database): it reads the cohort as an
     administrator would, without an account."""
     from app.i18n import LOCALES
-    from app.services import livret as livret_service
-    from app.services import livret_pdf
+    from app.services.documents import livret as livret_service
+    from app.services.documents import livret_pdf
 
     if locale not in LOCALES:
         typer.echo(f"Error: the locale must be one of {', '.join(LOCALES)}.", err=True)

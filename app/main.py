@@ -36,8 +36,8 @@ from app.routes import (
     referentials,
     reviews,
 )
-from app.services import mail as mail_service
 from app.services.errors import ContentTooLarge
+from app.services.notifications import outbox as mail_service
 from app.web import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for, request_locale
 
 log = logging.getLogger("livret")

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.i18n import LOCALES, get_translations, locale_from_accept_language, pick_locale
 from app.models import User
-from app.services import auth as auth_service
 from app.services.errors import DomainError, Forbidden, Unauthenticated
-from app.services.referential_view import short_code
+from app.services.people import auth as auth_service
+from app.services.referentials.views import short_code
 
 log = logging.getLogger("livret.web")
 

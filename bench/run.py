@@ -42,7 +42,7 @@ from app.cli import alembic_config
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from app.models import Apprenticeship, SemesterReview, User
-from app.services.auth import open_session
+from app.services.people.auth import open_session
 from app.web import SESSION_COOKIE
 
 APPRENTICES = 3000

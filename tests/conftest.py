@@ -20,8 +20,8 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine
 from app.main import create_app
 from app.models import Apprenticeship, User
-from app.services import auth as auth_service
-from app.services.referentials import load_all_referentials
+from app.services.people import auth as auth_service
+from app.services.referentials.loader import load_all_referentials
 from app.web import SESSION_COOKIE, csrf_token_for, get_db, request_transaction
 from tests.factories import make_apprenticeship, make_cohort, make_user
 
@@ -80,7 +80,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     """Each test starts with empty in-process caches: ids are reused after rollbacks."""
-    from app.services import progress, referential_view
+    from app.services.progress import loader as progress
+    from app.services.referentials import views as referential_view
 
     progress.clear_cache()
     referential_view.clear_cache()
@@ -199,7 +200,7 @@ def bearer(db: Session, user: User) -> dict[str, str]:
 
     from app.models import ApiToken
     from app.models.base import utcnow
-    from app.services.auth import token_digest
+    from app.services.people.auth import token_digest
 
     raw = "lvt_" + secrets.token_urlsafe(24)
     db.add(

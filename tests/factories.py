@@ -17,8 +17,8 @@ from app.models import (
     OrganisationKind,
     User,
 )
-from app.services.apprenticeships import create_semester_reviews
-from app.services.passwords import hash_password
+from app.services.people.passwords import hash_password
+from app.services.school.apprenticeships import create_semester_reviews
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run

@@ -22,8 +22,8 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import auth as auth_service
-from app.services.auth import LoginOutcome
+from app.services.people import auth as auth_service
+from app.services.people.auth import LoginOutcome
 from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import PASSWORD, certification, make_apprenticeship, make_cohort, make_user
 from tests.querycount import count_queries

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import ApiToken, Apprenticeship, OrganisationKind, SemesterReview
 from app.models.base import utcnow
-from app.services.auth import token_digest
+from app.services.people.auth import token_digest
 from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import PASSWORD, make_cohort, make_organisation, make_user
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Attachment, AuditEvent, WorkSituation
-from app.services import attachments, degree, journal
-from app.services.attachments import (
+from app.services.degree_conditions import evidence as degree
+from app.services.documents import attachments
+from app.services.documents.attachments import (
     DOCX,
     JPEG,
     MAX_ATTACHMENT_BYTES,
@@ -36,6 +37,7 @@ from app.services.attachments import (
     store_upload,
 )
 from app.services.errors import ContentTooLarge, NotFound
+from app.services.journal import situations as journal
 from tests.conftest import Personas, bearer, csrf_for, login_as
 
 API = "/api/v1"

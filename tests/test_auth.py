@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import AuditEvent, AuthSession, LoginFailure, User
 from app.models.base import utcnow
-from app.services.auth import purge_expired, token_digest
+from app.services.people.auth import purge_expired, token_digest
 from app.web import SESSION_COOKIE
 from tests.conftest import csrf_for, login_as
 from tests.factories import PASSWORD, make_user

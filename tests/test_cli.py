@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.db import make_engine
 from app.models import Apprenticeship, Competency, Organisation, User
-from app.services.passwords import verify_password
+from app.services.people.passwords import verify_password
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import Apprenticeship, AuditEvent, Cohort, Organisation, SemesterReview, User
-from app.services import csv_import
 from app.services.errors import Forbidden
+from app.services.school import csv_import
 from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import make_cohort, make_organisation, make_user
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, EnglishResult, MobilityPeriod
-from app.services.degree import country_codes
+from app.services.degree_conditions.evidence import country_codes
 from tests.conftest import Personas, bearer
 
 API = "/api/v1"

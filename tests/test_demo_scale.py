@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.demo.school import ADMIN_EMAIL, intake_years, seed_demo
 from app.models import (
     Apprenticeship,
     AuditEvent,
@@ -27,9 +28,8 @@ from app.models import (
     WorkSituation,
     situation_competencies,
 )
-from app.services import reviews as review_service
-from app.services.demo import ADMIN_EMAIL, intake_years, seed_demo
-from app.services.progress import load_progress
+from app.services.progress.loader import load_progress
+from app.services.reviews import workflow as review_service
 
 TODAY = date(2026, 11, 21)  # the data is built relative to this day, whatever the clock says
 COHORT_NAME = re.compile(r"^RNCP\d{5} — promotion (\d{4})-(\d{4})( \(groupe \d+\))?$")

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.i18n import translate
 from app.models import CompetencyRating, RatingSource, SemesterReview
-from app.services import dashboard as dashboard_service
-from app.services import exports as export_service
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.referential_view import referential_for
-from app.services.reviews import RatingInput
+from app.services.documents import exports as export_service
+from app.services.pages import dashboard as dashboard_service
+from app.services.referentials.views import referential_for
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.conftest import Personas, login_as
 from tests.factories import PASSWORD, certification, make_apprenticeship
 from tests.querycount import count_queries

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import AuditEvent, SituationStatus, WorkSituation, situation_competencies
-from app.services import journal
 from app.services.errors import Conflict
+from app.services.journal import situations as journal
 from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import make_apprenticeship, make_cohort
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.config import Settings
 from app.models import Attachment, SituationStatus, WorkSituation
-from app.services import journal as journal_service
+from app.services.journal import situations as journal_service
 from tests.conftest import Personas, csrf_for, login_as
 from tests.test_attachments import png_bytes
 

@@ -26,12 +26,12 @@ from app.models import (
     WorkSituation,
 )
 from app.models.base import utcnow
-from app.services import livret as livret_service
-from app.services import livret_pdf
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.referential_view import referential_for
-from app.services.reviews import RatingInput
+from app.services.documents import livret as livret_service
+from app.services.documents import livret_pdf
+from app.services.referentials.views import referential_for
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.conftest import Personas, bearer, login_as
 from tests.factories import PASSWORD, certification
 from tests.querycount import count_queries

@@ -17,11 +17,12 @@ from app.config import Settings
 from app.i18n import translate
 from app.models import MailStatus, OutboxMessage, WorkSituation
 from app.models.base import utcnow
-from app.services import journal, mail
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.journal import SituationInput
-from app.services.reviews import RatingInput
+from app.services.journal import situations as journal
+from app.services.journal.situations import SituationInput
+from app.services.notifications import outbox as mail
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, make_user
 from tests.mailbox import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.models import EnglishResult, MobilityPeriod, SituationStatus
-from app.services import journal as journal_service
+from app.services.journal import situations as journal_service
 from tests.conftest import login_as
 from tests.factories import make_apprenticeship
 from tests.querycount import count_queries

@@ -14,17 +14,17 @@ from app.models import (
     SituationStatus,
     WorkSituation,
 )
-from app.services import progress as progress_cache
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.progress import (
+from app.services.progress import loader as progress_cache
+from app.services.progress.loader import (
     AgreedLevel,
     compute_progress,
     load_progress,
     load_progress_many,
 )
-from app.services.referential_view import referential_for
-from app.services.reviews import RatingInput
+from app.services.referentials.views import referential_for
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, certification, make_mobility_period
 from tests.querycount import count_queries

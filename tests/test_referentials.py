@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import BlockTransversalLink, Certification, Competency, CompetencyBlock
-from app.services import referentials as svc
+from app.services.referentials import loader as svc
 
 
 def _counts(db: Session, code: str) -> tuple[int, int, int]:

@@ -17,8 +17,9 @@ from app.config import Settings
 from app.db import make_engine
 from app.i18n import translate
 from app.models import OutboxMessage, ReminderLog, SemesterReview
-from app.services import journal, reminders
-from app.services.journal import SituationInput
+from app.services.journal import situations as journal
+from app.services.journal.situations import SituationInput
+from app.services.notifications import reminders
 from tests.conftest import Personas, login_as
 from tests.factories import make_apprenticeship, make_user
 from tests.mailbox import BASE_URL, outbox

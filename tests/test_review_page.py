@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import CompetencyRating, RatingSource, Signature
-from app.services import reviews as review_service
-from app.services.referential_view import referential_for
-from app.services.reviews import RatingInput
+from app.services.referentials.views import referential_for
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import PASSWORD, certification
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, CompetencyRating, RatingSource, SemesterReview, Signature
-from app.services.referential_view import referential_for
+from app.services.referentials.views import referential_for
 from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, certification
 

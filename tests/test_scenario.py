@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.services.referential_view import referential_for
+from app.services.referentials.views import referential_for
 from tests.conftest import bearer
 from tests.factories import PASSWORD, certification, make_cohort, make_organisation, make_user
 

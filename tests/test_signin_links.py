@@ -23,12 +23,12 @@ from app.models import (
     SignInLink,
 )
 from app.models.base import utcnow
-from app.services import reviews as review_service
-from app.services import signin_links
 from app.services.access import Party
-from app.services.auth import token_digest
 from app.services.errors import Conflict, Forbidden, NotFound
-from app.services.reviews import RatingInput
+from app.services.people import signin_links
+from app.services.people.auth import token_digest
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from app.web import SESSION_COOKIE
 from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import PASSWORD
@@ -403,7 +403,7 @@ def test_outsider_with_a_link_session_gets_404(
 def test_the_link_travels_by_smtp_and_is_not_kept_in_the_outbox(
     db, connection, link_settings, personas
 ):
-    from app.services import mail
+    from app.services.notifications import outbox as mail
     from tests.mailbox import session_factory, smtp_server, with_smtp
 
     with smtp_server() as (inbox, port):

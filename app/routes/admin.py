@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from app.i18n import N_, translate
-from app.services import admin as admin_service
-from app.services import csv_import
 from app.services.errors import Conflict, DomainError, InvalidInput
-from app.services.passwords import MIN_PASSWORD_LENGTH
+from app.services.people.passwords import MIN_PASSWORD_LENGTH
+from app.services.school import admin as admin_service
+from app.services.school import csv_import
 from app.web import AdminUser, DbSession, client_ip, is_htmx, is_htmx_partial, templates
 
 router = APIRouter(prefix="/admin", tags=["admin"])

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.i18n import LOCALES, N_, translate
 from app.models import User
-from app.services import auth as auth_service
-from app.services import signin_links
-from app.services import users as users_service
-from app.services.auth import LoginOutcome
+from app.services.people import auth as auth_service
+from app.services.people import signin_links
+from app.services.people import users as users_service
+from app.services.people.auth import LoginOutcome
 from app.web import (
     LANG_COOKIE,
     SESSION_COOKIE,

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.services import dashboard as dashboard_service
-from app.services import exports as export_service
+from app.services.documents import exports as export_service
+from app.services.pages import dashboard as dashboard_service
 from app.web import AppSettings, CurrentUser, DbSession, is_htmx_partial, templates
 
 router = APIRouter(tags=["pages"])

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from app.i18n import translate
 from app.models import CEFR_LEVELS, User
 from app.routes.uploads import Upload
-from app.services import apprenticeships as apprenticeship_service
-from app.services import attachments as attachment_service
-from app.services import degree as degree_service
 from app.services.access import Party, can_administer, roles_of
+from app.services.degree_conditions import evidence as degree_service
+from app.services.documents import attachments as attachment_service
 from app.services.errors import InvalidInput
+from app.services.school import apprenticeships as apprenticeship_service
 from app.web import AppSettings, CurrentUser, DbSession, client_ip, parse_form_date, templates
 
 router = APIRouter(tags=["pages"])

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import User
 from app.routes.dashboard import DashboardFilters
-from app.services import dashboard as dashboard_service
-from app.services import exports as export_service
-from app.services import livret as livret_service
-from app.services import livret_pdf
+from app.services.documents import exports as export_service
+from app.services.documents import livret as livret_service
+from app.services.documents import livret_pdf
+from app.services.pages import dashboard as dashboard_service
 from app.web import AppSettings, CurrentUser, DbSession
 
 router = APIRouter(tags=["documents"])

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import home as home_service
+from app.services.pages import home as home_service
 from app.web import AppSettings, CurrentUser, DbSession, templates
 
 router = APIRouter(tags=["pages"])

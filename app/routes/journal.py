@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from app.i18n import N_, translate
 from app.models import SituationStatus, User, WorkSituation
 from app.routes.uploads import Upload
-from app.services import apprenticeships as apprenticeship_service
-from app.services import attachments as attachment_service
-from app.services import journal as journal_service
 from app.services.access import Party, roles_of
+from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError, InvalidInput
-from app.services.referential_view import referential_for
+from app.services.journal import situations as journal_service
+from app.services.referentials.views import referential_for
+from app.services.school import apprenticeships as apprenticeship_service
 from app.web import (
     AppSettings,
     CurrentUser,

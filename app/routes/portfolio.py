@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.services import portfolio as portfolio_service
+from app.services.pages import portfolio as portfolio_service
 from app.web import AppSettings, CurrentUser, DbSession, templates
 
 router = APIRouter(tags=["pages"])

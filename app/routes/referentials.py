@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.services import referentials as referential_service
 from app.services.errors import NotFound
+from app.services.referentials import loader as referential_service
 from app.web import CurrentUser, DbSession, templates
 
 router = APIRouter(prefix="/referentials", tags=["pages"])

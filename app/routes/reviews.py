@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.i18n import N_, translate
 from app.models import User
-from app.services import review_page, signin_links
-from app.services import reviews as review_service
 from app.services.access import Party
 from app.services.errors import DomainError
-from app.services.reviews import RatingInput, ReviewDetail
+from app.services.people import signin_links
+from app.services.reviews import page as review_page
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput, ReviewDetail
 from app.web import (
     AppSettings,
     CurrentUser,
@@ -47,7 +48,7 @@ class SummaryForm(BaseModel):
 
 class SignForm(BaseModel):
     """Password sessions send ``password``; sessions opened with a sign-in link send the
-    ``code`` we emailed (see app.services.signin_links)."""
+    ``code`` we emailed (see app.services.people.signin_links)."""
 
     role: Party
     password: str = Field(default="", max_length=1024)

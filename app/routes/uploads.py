@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.i18n import N_
-from app.services import attachments as attachment_service
+from app.services.documents import attachments as attachment_service
 from app.services.errors import ContentTooLarge, InvalidInput
 
 # The whole multipart body may exceed the file limit by this much (part headers, boundaries,

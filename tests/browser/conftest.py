@@ -29,11 +29,11 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.main import create_app
 from app.models import User
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.referential_view import referential_for
-from app.services.referentials import load_all_referentials
-from app.services.reviews import RatingInput
+from app.services.referentials.loader import load_all_referentials
+from app.services.referentials.views import referential_for
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, BrowserSession
 from tests.factories import PASSWORD, certification, make_apprenticeship, make_cohort, make_user
 

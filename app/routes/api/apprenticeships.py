@@ -13,8 +13,8 @@ from app.schemas.apprenticeship import (
     OrganisationRead,
     PersonRead,
 )
-from app.services import apprenticeships as apprenticeship_service
 from app.services.access import roles_of
+from app.services.school import apprenticeships as apprenticeship_service
 from app.web import DbSession
 
 router = APIRouter(tags=["apprenticeships"])

@@ -16,7 +16,7 @@ from app.schemas.referential import (
     ScaleRead,
     TransversalLinkRead,
 )
-from app.services import referentials as referential_service
+from app.services.referentials import loader as referential_service
 from app.web import DbSession
 
 router = APIRouter(tags=["certifications"])

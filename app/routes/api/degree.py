@@ -14,8 +14,8 @@ from app.schemas.degree import (
     MobilityPeriodRead,
 )
 from app.schemas.journal import AttachmentRead
-from app.services import attachments as attachment_service
-from app.services import degree as degree_service
+from app.services.degree_conditions import evidence as degree_service
+from app.services.documents import attachments as attachment_service
 from app.web import AppSettings, DbSession, client_ip
 
 router = APIRouter(tags=["degree"])

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.models import User
-from app.services import tokens as token_service
 from app.services.errors import Unauthenticated
+from app.services.people import tokens as token_service
 from app.web import AppSettings, DbSession, optional_user
 
 

@@ -21,8 +21,8 @@ from app.schemas.journal import (
     WorkSituationRead,
     WorkSituationUpdate,
 )
-from app.services import attachments as attachment_service
-from app.services import journal as journal_service
+from app.services.documents import attachments as attachment_service
+from app.services.journal import situations as journal_service
 from app.web import AppSettings, DbSession, client_ip
 
 router = APIRouter(tags=["journal"])

@@ -25,9 +25,9 @@ from app.schemas.review import (
     SignatureRead,
     VerificationRead,
 )
-from app.services import reviews as review_service
 from app.services.access import Party
-from app.services.reviews import RatingInput, ReviewDetail
+from app.services.reviews import workflow as review_service
+from app.services.reviews.workflow import RatingInput, ReviewDetail
 from app.web import AppSettings, DbSession, auth_method, client_ip
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["reviews"])

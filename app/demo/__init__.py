@@ -1,0 +1,1 @@
+"""Demo data: a believable school to try Livret with, and for benchmarks."""

@@ -1,0 +1,1 @@
+"""The degree's other conditions: English results and international mobility."""

@@ -1,0 +1,1 @@
+"""Documents: evidence files, the livret PDF and CSV exports."""

@@ -1,0 +1,1 @@
+"""The work-situation journal: evidence the apprentice logs, read by the tutor."""

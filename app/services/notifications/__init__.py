@@ -1,0 +1,1 @@
+"""Notifications: what to tell whom, the mail outbox and sender, reminders."""

@@ -1,0 +1,1 @@
+"""Read-models that assemble a page: home, portfolio, to-dos, dashboard, charts."""

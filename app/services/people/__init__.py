@@ -1,0 +1,1 @@
+"""People: accounts, authentication, sessions, API tokens and sign-in links."""

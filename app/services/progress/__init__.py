@@ -1,0 +1,1 @@
+"""Progress toward every block and toward the degree's other conditions."""

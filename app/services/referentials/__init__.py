@@ -1,0 +1,1 @@
+"""Referentials: certifications, competency blocks, competencies, rating scales."""

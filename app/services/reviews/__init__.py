@@ -1,0 +1,1 @@
+"""Semester reviews: assessments, agreed content, co-signature, the review page."""

@@ -1,0 +1,1 @@
+"""The school: cohorts, organisations, apprenticeships and their semesters, CSV import."""

@@ -1,0 +1,602 @@
+"""CSV import of accounts and apprenticeships: a dry run first, then all or nothing.
+
+File format
+-----------
+* UTF-8 text (a byte-order mark, as Excel writes for "CSV UTF-8", is tolerated), at most 2 MB
+  and 5,000 data rows.
+* The separator is ``,`` or ``;``, detected from the header row. Fields may be quoted with
+  ``"`` (standard CSV quoting).
+* The first row names the columns, in any order; case and surrounding spaces are ignored.
+
+  Required: ``apprentice_email``, ``apprentice_name``, ``tutor_email``, ``tutor_name``,
+  ``supervisor_email``, ``supervisor_name``, ``company_name``, ``cohort_name``, ``starts_on``,
+  ``ends_on``. Optional: ``company_siret`` (14 digits, spaces ignored), ``semester_count``
+  (1 to 12, default 6). Any other column is an error, so a misspelt header is caught.
+* One row per apprenticeship. People are matched by email, ignoring case. Someone unknown is
+  created without a password (an administrator sets one from the account page), and the
+  matching ``*_name`` column is then required; for an existing account the name in the file is
+  ignored, and a deactivated account is an error. A person may appear on several rows (a tutor
+  with several apprentices), with the same name each time.
+* Companies are matched by name (ignoring case and repeated spaces) and created when missing,
+  with the SIRET if given. The cohort must already exist and is matched by name.
+* Dates are ``YYYY-MM-DD`` or ``DD/MM/YYYY``; the end must be after the start.
+* Empty lines are skipped. Line numbers are the file's own (the header is line 1).
+
+Errors reported per line: a field that is missing or too long, an invalid email, an unknown or
+ambiguous cohort, a bad date, an end before the start, the same apprentice twice in the file or
+already in that cohort, the same person in two roles of a row, a deactivated account, a person
+or company given two different names or SIRETs. Whole-file errors: larger than 2 MB, more than
+5,000 rows, not UTF-8, malformed CSV, a missing, unknown or repeated column, no data row.
+
+:func:`validate` and :func:`validate_text` never write. :func:`run_import` validates the whole
+file again, then creates everything in the caller's transaction; if anything is wrong it raises
+:class:`ImportRejected` before writing a single row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.i18n import N_
+from app.models import Apprenticeship, Cohort, Organisation, OrganisationKind, User
+from app.services import audit
+from app.services.access import require_admin
+from app.services.errors import InvalidInput
+from app.services.people import users as users_service
+from app.services.school import admin as admin_service
+from app.services.school import apprenticeships as apprenticeship_service
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_REPORTED_ERRORS = 500
+MAX_NAME = 200
+ROLES = ("apprentice", "tutor", "supervisor")
+REQUIRED_COLUMNS = (
+    "apprentice_email",
+    "apprentice_name",
+    "tutor_email",
+    "tutor_name",
+    "supervisor_email",
+    "supervisor_name",
+    "company_name",
+    "cohort_name",
+    "starts_on",
+    "ends_on",
+)
+OPTIONAL_COLUMNS = ("company_siret", "semester_count")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_LOOKUP_CHUNK = 500
+_THREE_PEOPLE = N_("The apprentice, the tutor and the supervisor must be three people.")
+
+
+@dataclass(frozen=True)
+class LineError:
+    """One problem: ``line`` is None for the whole file; ``message`` is a msgid with
+    ``{placeholders}`` filled from ``params``."""
+
+    line: int | None
+    column: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PersonPlan:
+    email: str
+    name: str
+    user: User | None  # None: will be created
+
+    @property
+    def is_new(self) -> bool:
+        return self.user is None
+
+
+@dataclass(frozen=True)
+class CompanyPlan:
+    name: str
+    siret: str | None
+    organisation: Organisation | None  # None: will be created
+
+    @property
+    def is_new(self) -> bool:
+        return self.organisation is None
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    line: int
+    apprentice: PersonPlan
+    tutor: PersonPlan
+    supervisor: PersonPlan
+    company: CompanyPlan
+    cohort: Cohort
+    starts_on: date
+    ends_on: date
+    semester_count: int
+
+
+@dataclass
+class ImportPlan:
+    text: str = ""
+    separator: str = ","
+    rows: list[RowPlan] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_count and bool(self.rows)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def new_people(self) -> list[PersonPlan]:
+        found: dict[str, PersonPlan] = {}
+        for row in self.rows:
+            for person in (row.apprentice, row.tutor, row.supervisor):
+                if person.is_new:
+                    found.setdefault(person.email, person)
+        return list(found.values())
+
+    @property
+    def new_companies(self) -> list[CompanyPlan]:
+        found: dict[str, CompanyPlan] = {}
+        for row in self.rows:
+            if row.company.is_new:
+                found.setdefault(row.company.name.casefold(), row.company)
+        return list(found.values())
+
+    def add_error(self, line: int | None, column: str, message: str, /, **params: Any) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(LineError(line, column, message, params))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    apprenticeships: int
+    users: int
+    companies: int
+
+
+class ImportRejected(InvalidInput):
+    """The file is not valid: nothing was written. ``plan`` holds the per-line report."""
+
+    def __init__(self, plan: ImportPlan) -> None:
+        super().__init__(
+            N_("The file has errors: nothing was imported."), field_errors={"file": "invalid"}
+        )
+        self.plan = plan
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
+    """Dry run on an uploaded file: decode it, then :func:`validate_text`. Writes nothing."""
+    require_admin(actor)
+    if len(raw) > MAX_BYTES:
+        plan = ImportPlan()
+        plan.add_error(None, "", N_("The file is larger than {size} MB."), size=MAX_BYTES // 2**20)
+        return plan
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        plan = ImportPlan()
+        plan.add_error(
+            raw[: exc.start].count(b"\n") + 1,
+            "",
+            N_('This line is not valid UTF-8: save the file as "CSV UTF-8" and try again.'),
+        )
+        return plan
+    return validate_text(session, actor, text)
+
+
+def validate_text(session: Session, actor: User, text: str) -> ImportPlan:
+    """Check the whole file against the database. Writes nothing."""
+    require_admin(actor)
+    text = text.removeprefix("\ufeff")
+    plan = ImportPlan(text=text)
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        plan.add_error(None, "", N_("The file is larger than {size} MB."), size=MAX_BYTES // 2**20)
+        return plan
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    plan.separator = ";" if first_line.count(";") > first_line.count(",") else ","
+    records = _read_records(plan)
+    if records is None:
+        return plan
+    if not records:
+        plan.add_error(None, "", N_("The file has no data rows."))
+        return plan
+    _check_against_database(
+        session, plan, [_clean_record(plan, line, record) for line, record in records]
+    )
+    if plan.error_count:
+        plan.rows = []
+    return plan
+
+
+def _read_records(plan: ImportPlan) -> list[tuple[int, dict[str, str]]] | None:
+    """Parse the CSV into (line, {column: value}); None after a whole-file error."""
+    reader = csv.reader(io.StringIO(plan.text, newline=""), delimiter=plan.separator, strict=True)
+    records: list[tuple[int, dict[str, str]]] = []
+    header: list[str] | None = None
+    line = 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in cells]
+                if not _header_ok(plan, start, header):
+                    return None
+                continue
+            if len(records) >= MAX_ROWS:
+                plan.add_error(None, "", N_("The file has more than {max} rows."), max=MAX_ROWS)
+                return None
+            if len(cells) != len(header):
+                plan.add_error(
+                    start,
+                    "",
+                    N_("This line has {found} fields; the header has {expected}."),
+                    found=len(cells),
+                    expected=len(header),
+                )
+                continue
+            records.append((start, dict(zip(header, (c.strip() for c in cells), strict=True))))
+    except csv.Error as exc:
+        plan.add_error(reader.line_num or line, "", N_("Malformed CSV: {detail}."), detail=str(exc))
+        return None
+    if header is None:
+        plan.add_error(None, "", N_("The file is empty."))
+        return None
+    return records
+
+
+def _header_ok(plan: ImportPlan, line: int, header: list[str]) -> bool:
+    ok = True
+    seen: set[str] = set()
+    for name in header:
+        if name not in COLUMNS:
+            plan.add_error(line, name, N_('Unknown column "{name}".'), name=name)
+            ok = False
+        elif name in seen:
+            plan.add_error(line, name, N_('The column "{name}" appears twice.'), name=name)
+            ok = False
+        seen.add(name)
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if missing:
+        plan.add_error(line, "", N_("Missing columns: {names}."), names=", ".join(missing))
+        ok = False
+    return ok
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    """One line after the checks that need no database: the fields that are valid, and
+    whether any was not (the database checks still run on the others)."""
+
+    line: int
+    has_errors: bool
+    emails: dict[str, str]  # role -> valid email
+    names: dict[str, str]
+    company_name: str  # "" if missing or invalid
+    company_siret: str | None
+    cohort_name: str
+    starts_on: date | None
+    ends_on: date | None
+    semester_count: int
+
+
+def _parse_date(value: str) -> date | None:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _clean_name(value: str) -> str:
+    return _SPACES.sub(" ", value).strip()
+
+
+def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Record:
+    """Checks that need no database."""
+    before = plan.error_count
+    emails: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for role in ROLES:
+        column = f"{role}_email"
+        value = record[column]
+        if not value:
+            plan.add_error(line, column, N_("This field is required."))
+        else:
+            try:
+                emails[role] = users_service.clean_email(value)
+            except InvalidInput:
+                plan.add_error(line, column, N_('Invalid email address: "{value}".'), value=value)
+        names[role] = _clean_name(record[f"{role}_name"])
+        if len(names[role]) > MAX_NAME:
+            plan.add_error(line, f"{role}_name", N_("At most {n} characters."), n=MAX_NAME)
+    seen: set[str] = set()
+    for role in ROLES:
+        if role in emails:
+            if emails[role] in seen:
+                plan.add_error(line, f"{role}_email", _THREE_PEOPLE)
+            seen.add(emails[role])
+    company_name = _clean_name(record["company_name"])
+    if not company_name:
+        plan.add_error(line, "company_name", N_("This field is required."))
+    elif len(company_name) > MAX_NAME:
+        plan.add_error(line, "company_name", N_("At most {n} characters."), n=MAX_NAME)
+        company_name = ""
+    siret = None
+    try:
+        siret = admin_service.clean_siret(record.get("company_siret", ""))
+    except ValueError:
+        plan.add_error(line, "company_siret", N_("A SIRET has 14 digits."))
+    cohort_name = _clean_name(record["cohort_name"])
+    if not cohort_name:
+        plan.add_error(line, "cohort_name", N_("This field is required."))
+    dates: dict[str, date] = {}
+    for column in ("starts_on", "ends_on"):
+        value = record[column]
+        parsed = _parse_date(value) if value else None
+        if not value:
+            plan.add_error(line, column, N_("This field is required."))
+        elif parsed is None:
+            plan.add_error(line, column, N_('Invalid date "{value}": use YYYY-MM-DD.'), value=value)
+        else:
+            dates[column] = parsed
+    if len(dates) == 2 and dates["ends_on"] <= dates["starts_on"]:
+        plan.add_error(line, "ends_on", N_("The end date must be after the start date."))
+    semester_count = 6
+    raw_count = record.get("semester_count", "")
+    if raw_count:
+        if raw_count.isdigit() and 1 <= int(raw_count) <= 12:
+            semester_count = int(raw_count)
+        else:
+            plan.add_error(
+                line,
+                "semester_count",
+                N_("The number of semesters must be between 1 and 12."),
+            )
+    return _Record(
+        line,
+        plan.error_count != before,
+        emails,
+        names,
+        company_name,
+        siret,
+        cohort_name,
+        dates.get("starts_on"),
+        dates.get("ends_on"),
+        semester_count,
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = _LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_against_database(session: Session, plan: ImportPlan, records: list[_Record]) -> None:
+    """Checks across lines and against the database, with a fixed number of queries."""
+    all_emails = sorted({email for r in records for email in r.emails.values()})
+    users: dict[str, User] = {}
+    for chunk in _chunks(all_emails):
+        for user in session.scalars(select(User).where(User.email.in_(chunk))):
+            users[user.email] = user
+    cohorts: dict[str, list[Cohort]] = {}
+    for cohort in session.scalars(select(Cohort)):
+        cohorts.setdefault(_clean_name(cohort.name).casefold(), []).append(cohort)
+    organisations = {
+        _clean_name(org.name).casefold(): org for org in session.scalars(select(Organisation))
+    }
+    existing_pairs: set[tuple[int, int]] = set()
+    apprentice_ids = sorted(
+        {users[r.emails["apprentice"]].id for r in records if r.emails.get("apprentice") in users}
+    )
+    for chunk in _chunks(apprentice_ids):
+        existing_pairs.update(
+            (a, c)
+            for a, c in session.execute(
+                select(Apprenticeship.apprentice_id, Apprenticeship.cohort_id).where(
+                    Apprenticeship.apprentice_id.in_(chunk)
+                )
+            )
+        )
+
+    first_apprentice_line: dict[str, int] = {}
+    new_people: dict[str, tuple[str, int]] = {}  # email -> (name, first line)
+    new_companies: dict[str, tuple[str | None, int]] = {}  # key -> (siret, first line)
+    for record in records:
+        before = plan.error_count
+        line = record.line
+        people: dict[str, PersonPlan] = {}
+        for role, email in record.emails.items():
+            name = record.names[role]
+            known = users.get(email)
+            if known is not None:
+                if not known.is_active:
+                    plan.add_error(line, f"{role}_email", N_("This account is deactivated."))
+                people[role] = PersonPlan(email, known.full_name, known)
+                continue
+            if not name:
+                plan.add_error(
+                    line, f"{role}_name", N_("A name is required to create this account.")
+                )
+            elif email in new_people and new_people[email][0] != name:
+                first_name, first_line = new_people[email]
+                plan.add_error(
+                    line,
+                    f"{role}_name",
+                    N_('This person is named "{name}" on line {line}.'),
+                    name=first_name,
+                    line=first_line,
+                )
+            else:
+                new_people.setdefault(email, (name, line))
+            people[role] = PersonPlan(email, name, None)
+
+        apprentice_email = record.emails.get("apprentice")
+        if apprentice_email in first_apprentice_line:
+            plan.add_error(
+                line,
+                "apprentice_email",
+                N_("This apprentice already appears on line {line}."),
+                line=first_apprentice_line[apprentice_email],
+            )
+        elif apprentice_email:
+            first_apprentice_line[apprentice_email] = line
+
+        row_cohort: Cohort | None = None
+        if record.cohort_name:
+            matches = cohorts.get(record.cohort_name.casefold(), [])
+            if not matches:
+                plan.add_error(line, "cohort_name", N_("Unknown cohort."))
+            elif len(matches) > 1:
+                plan.add_error(
+                    line, "cohort_name", N_("Several cohorts have this name: rename one of them.")
+                )
+            else:
+                row_cohort = matches[0]
+        apprentice = people["apprentice"].user if "apprentice" in people else None
+        if (
+            apprentice is not None
+            and row_cohort is not None
+            and (apprentice.id, row_cohort.id) in existing_pairs
+        ):
+            plan.add_error(
+                line,
+                "apprentice_email",
+                N_("This apprentice already has an apprenticeship in this cohort."),
+            )
+
+        key = record.company_name.casefold()
+        organisation = organisations.get(key) if key else None
+        if organisation is not None and organisation.kind is not OrganisationKind.COMPANY:
+            plan.add_error(
+                line, "company_name", N_("This name belongs to a school, not a company.")
+            )
+        elif key and organisation is None:
+            if key in new_companies and record.company_siret != new_companies[key][0]:
+                plan.add_error(
+                    line,
+                    "company_siret",
+                    N_("This company has another SIRET on line {line}."),
+                    line=new_companies[key][1],
+                )
+            else:
+                new_companies.setdefault(key, (record.company_siret, line))
+
+        if (
+            record.has_errors
+            or plan.error_count != before
+            or row_cohort is None
+            or record.starts_on is None
+            or record.ends_on is None
+        ):
+            continue
+        plan.rows.append(
+            RowPlan(
+                line=line,
+                apprentice=people["apprentice"],
+                tutor=people["tutor"],
+                supervisor=people["supervisor"],
+                company=CompanyPlan(
+                    organisation.name if organisation else record.company_name,
+                    record.company_siret,
+                    organisation,
+                ),
+                cohort=row_cohort,
+                starts_on=record.starts_on,
+                ends_on=record.ends_on,
+                semester_count=record.semester_count,
+            )
+        )
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def run_import(session: Session, actor: User, text: str, *, ip: str | None = None) -> ImportResult:
+    """Validate ``text`` again, then create every account, company and apprenticeship in the
+    caller's transaction. Raises :class:`ImportRejected` (nothing written) if anything is
+    wrong."""
+    plan = validate_text(session, actor, text)
+    if not plan.ok:
+        raise ImportRejected(plan)
+    users: dict[str, User] = {}
+    for person in plan.new_people:
+        users[person.email] = users_service.create_user(
+            session, email=person.email, full_name=person.name, password=None, actor=actor, ip=ip
+        )
+    companies: dict[str, Organisation] = {}
+    for company in plan.new_companies:
+        companies[company.name.casefold()] = admin_service.create_organisation(
+            session,
+            actor,
+            name=company.name,
+            kind=OrganisationKind.COMPANY,
+            siret=company.siret,
+            ip=ip,
+        )
+
+    def user_id(person: PersonPlan) -> int:
+        return (person.user or users[person.email]).id
+
+    for row in plan.rows:
+        company_id = (row.company.organisation or companies[row.company.name.casefold()]).id
+        apprenticeship_service.create(
+            session,
+            actor,
+            apprenticeship_service.ApprenticeshipInput(
+                apprentice_id=user_id(row.apprentice),
+                tutor_id=user_id(row.tutor),
+                supervisor_id=user_id(row.supervisor),
+                company_id=company_id,
+                cohort_id=row.cohort.id,
+                starts_on=row.starts_on,
+                ends_on=row.ends_on,
+                semester_count=row.semester_count,
+            ),
+            ip=ip,
+        )
+    result = ImportResult(len(plan.rows), len(users), len(companies))
+    audit.record(
+        session,
+        "import.csv",
+        actor=actor,
+        entity_type="import",
+        ip=ip,
+        details={
+            "sha256": plan.digest,
+            "apprenticeships": result.apprenticeships,
+            "users_created": result.users,
+            "companies_created": result.companies,
+        },
+    )
+    return result
