@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,21 @@ from app.cli import alembic_config
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine
 from app.main import create_app
-from app.models import Apprenticeship, User
-from app.services.people import auth as auth_service
 from app.services.referentials.loader import load_all_referentials
-from app.web import SESSION_COOKIE, csrf_token_for, get_db, request_transaction
+from app.web import get_db, request_transaction
 from tests.factories import make_apprenticeship, make_cohort, make_user
+from tests.helpers import Personas
 
 TEST_DATA_DIR = PROJECT_ROOT / "var" / "test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite ignores the caller's own ``LIVRET_*`` settings (a developer's exported secret
+    key or database must not change what the tests see); ``LIVRET_TEST_*`` choose the test
+    database and stay."""
+    for name in list(os.environ):
+        if name.startswith("LIVRET_") and not name.startswith("LIVRET_TEST_"):
+            del os.environ[name]
 
 
 def _test_database_url() -> str:
@@ -134,34 +141,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def login_as(client: TestClient, db: Session, settings: Settings, user: User) -> TestClient:
-    """Open a server-side session for ``user`` directly (no argon2 round-trip)."""
-    token = auth_service.open_session(db, settings, user, ip="127.0.0.1", user_agent="pytest")
-    db.flush()
-    client.cookies.set(SESSION_COOKIE, token)
-    return client
-
-
-def csrf_for(client: TestClient, settings: Settings) -> str:
-    seed = client.cookies.get(SESSION_COOKIE) or client.cookies.get("livret_csrf")
-    assert seed, "visit a page first so the browser has a CSRF cookie"
-    return csrf_token_for(settings.effective_secret_key, seed)
-
-
-@dataclass
-class Personas:
-    admin: User
-    apprentice_a: User
-    apprentice_b: User
-    tutor_a: User
-    tutor_b: User
-    supervisor_a: User
-    supervisor_b: User
-    outsider: User
-    apprenticeship_a: Apprenticeship
-    apprenticeship_b: Apprenticeship
-
-
 @pytest.fixture
 def personas(db: Session) -> Personas:
     admin = make_user(db, name="Ada Admin", is_admin=True)
@@ -191,22 +170,3 @@ def personas(db: Session) -> Personas:
         appr_a,
         appr_b,
     )
-
-
-def bearer(db: Session, user: User) -> dict[str, str]:
-    """Authorization header with a fresh API token for ``user`` (created directly)."""
-    import secrets
-    from datetime import timedelta
-
-    from app.models import ApiToken
-    from app.models.base import utcnow
-    from app.services.people.auth import token_digest
-
-    raw = "lvt_" + secrets.token_urlsafe(24)
-    db.add(
-        ApiToken(
-            token_hash=token_digest(raw), user_id=user.id, expires_at=utcnow() + timedelta(days=1)
-        )
-    )
-    db.flush()
-    return {"Authorization": f"Bearer {raw}"}

@@ -10,7 +10,7 @@ from app.models import Apprenticeship
 from app.services import access
 from app.services.access import Party
 from app.services.errors import Forbidden, NotFound
-from tests.conftest import Personas
+from tests.helpers import Personas
 
 
 def _visible_ids(db: Session, user) -> set[int]:

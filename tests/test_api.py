@@ -13,8 +13,8 @@ from app.config import Settings
 from app.models import ApiToken, Apprenticeship, OrganisationKind, SemesterReview
 from app.models.base import utcnow
 from app.services.people.auth import token_digest
-from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import PASSWORD, make_cohort, make_organisation, make_user
+from tests.helpers import Personas, bearer, csrf_for, login_as
 
 
 def test_token_lifecycle(client: TestClient, db: Session) -> None:

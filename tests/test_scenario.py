@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.services.referentials.views import referential_for
-from tests.conftest import bearer
 from tests.factories import PASSWORD, certification, make_cohort, make_organisation, make_user
+from tests.helpers import bearer
 
 API = "/api/v1"
 

@@ -14,8 +14,8 @@ from app.config import Settings
 from app.models import AuditEvent, SituationStatus, WorkSituation, situation_competencies
 from app.services.errors import Conflict
 from app.services.journal import situations as journal
-from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import make_apprenticeship, make_cohort
+from tests.helpers import Personas, bearer, csrf_for, login_as
 
 BC1 = "RNCP39303BC01-C01"
 BC1_C02 = "RNCP39303BC01-C02"

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from tests.conftest import Personas, login_as
+from tests.helpers import Personas, login_as
 
 
 @pytest.mark.parametrize("who", ["apprentice_a", "tutor_a", "supervisor_a", "admin"])

@@ -10,9 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.config import PROJECT_ROOT
 from app.main import create_app
-from tests.conftest import login_as
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX, csrf_for, login_as
 
 
 def _branching_urls(p) -> list[str]:
@@ -56,7 +54,7 @@ def test_error_pages_full_and_fragment(client, db, settings, personas, status, t
     kwargs = (
         {}
         if status == 404
-        else {"data": {"reason": "x"}, "headers": {"X-CSRF-Token": _csrf(client, settings)}}
+        else {"data": {"reason": "x"}, "headers": {"X-CSRF-Token": csrf_for(client, settings)}}
     )
     full = method(url, **kwargs)
     assert full.status_code == status and "<html" in full.text and title in full.text
@@ -64,12 +62,6 @@ def test_error_pages_full_and_fragment(client, db, settings, personas, status, t
     fragment = method(url, **kwargs)
     assert fragment.status_code == status and "<html" not in fragment.text
     assert fragment.headers["HX-Retarget"] == "#messages"
-
-
-def _csrf(client, settings) -> str:
-    from tests.conftest import csrf_for
-
-    return csrf_for(client, settings)
 
 
 def test_unexpected_error_is_a_friendly_500_without_traceback(settings) -> None:

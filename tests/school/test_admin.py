@@ -24,11 +24,10 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.people import auth as auth_service
 from app.services.people.auth import LoginOutcome
-from tests.conftest import Personas, bearer, csrf_for, login_as
 from tests.factories import PASSWORD, certification, make_apprenticeship, make_cohort, make_user
+from tests.helpers import HX, Personas, bearer, count_rows, login_as, post_form
 from tests.querycount import count_queries
 
-HX = {"HX-Request": "true"}
 NEW_PASSWORD = "a brand new secret"
 
 
@@ -39,14 +38,6 @@ def admin(client: TestClient, db: Session, settings: Settings, personas: Persona
     db.flush()
     login_as(client, db, settings, personas.admin)
     return client
-
-
-def _post(client: TestClient, settings: Settings, url: str, data: dict | None = None, **kw):
-    return client.post(url, data={**(data or {}), "csrf_token": csrf_for(client, settings)}, **kw)
-
-
-def _count(db: Session, model: type) -> int:
-    return db.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _text(response) -> str:
@@ -107,12 +98,12 @@ def test_non_admins_get_403_on_every_page(client, db, settings, personas, who) -
 @pytest.mark.parametrize("who", ["apprentice_a", "tutor_a", "supervisor_a", "outsider"])
 def test_non_admins_get_403_on_every_action(client, db, settings, personas, who) -> None:
     login_as(client, db, settings, getattr(personas, who))
-    before = (_count(db, User), _count(db, Cohort), _count(db, AuditEvent))
+    before = (count_rows(db, User), count_rows(db, Cohort), count_rows(db, AuditEvent))
     for url, data in _actions(personas):
-        assert _post(client, settings, url, data).status_code == 403, url
+        assert post_form(client, settings, url, data).status_code == 403, url
     files = {"file": ("a.csv", b"apprentice_email\n", "text/csv")}
-    assert _post(client, settings, "/admin/import", files=files).status_code == 403
-    assert (_count(db, User), _count(db, Cohort), _count(db, AuditEvent)) == before
+    assert post_form(client, settings, "/admin/import", files=files).status_code == 403
+    assert (count_rows(db, User), count_rows(db, Cohort), count_rows(db, AuditEvent)) == before
     db.refresh(personas.apprentice_b)
     assert personas.apprentice_b.is_active
 
@@ -138,7 +129,7 @@ def test_missing_csrf_token_is_refused(admin, db, personas) -> None:
 
 def test_create_cohort_with_a_new_school(admin, db, settings) -> None:
     cert = certification(db, "RNCP39668")
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/cohorts",
@@ -160,7 +151,7 @@ def test_create_cohort_with_a_new_school(admin, db, settings) -> None:
 
 
 def test_cohort_form_errors_are_shown_next_to_the_fields(admin, db, settings, personas) -> None:
-    response = _post(
+    response = post_form(
         admin, settings, "/admin/cohorts", {"name": "Typed name", "intake_year": "1950"}
     )
     assert response.status_code == 422
@@ -171,7 +162,7 @@ def test_cohort_form_errors_are_shown_next_to_the_fields(admin, db, settings, pe
     assert 'value="Typed name"' in text  # what was typed is kept
 
     existing = personas.apprenticeship_a.cohort
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/cohorts",
@@ -190,7 +181,7 @@ def test_cohort_form_errors_are_shown_next_to_the_fields(admin, db, settings, pe
 
 
 def test_create_user_without_password(admin, db, settings) -> None:
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/users",
@@ -207,7 +198,7 @@ def test_create_user_without_password(admin, db, settings) -> None:
 
 
 def test_create_admin_with_initial_password(admin, db, settings) -> None:
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/users",
@@ -226,7 +217,7 @@ def test_create_admin_with_initial_password(admin, db, settings) -> None:
 
 
 def test_duplicate_email_is_refused_next_to_the_field(admin, db, settings, personas) -> None:
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/users",
@@ -240,8 +231,8 @@ def test_duplicate_email_is_refused_next_to_the_field(admin, db, settings, perso
 
 
 def test_invalid_user_form_lists_every_problem(admin, db, settings) -> None:
-    before = _count(db, User)
-    response = _post(
+    before = count_rows(db, User)
+    response = post_form(
         admin,
         settings,
         "/admin/users",
@@ -253,7 +244,7 @@ def test_invalid_user_form_lists_every_problem(admin, db, settings) -> None:
     assert 'id="full_name-error"' in text
     assert "The password must have at least 10 characters." in text
     assert 'value="not-an-email"' in text
-    assert _count(db, User) == before
+    assert count_rows(db, User) == before
 
 
 def test_deactivating_ends_sessions_and_deletes_api_tokens(
@@ -266,7 +257,7 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
         assert other.get("/referentials").status_code == 200
         assert other.get("/api/v1/apprenticeships", headers=headers).status_code == 200
 
-        response = _post(admin, settings, f"/admin/users/{target.id}/deactivate")
+        response = post_form(admin, settings, f"/admin/users/{target.id}/deactivate")
         assert response.status_code == 303
         assert response.headers["location"] == f"/admin/users/{target.id}?done=deactivated"
 
@@ -280,7 +271,7 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
     assert event.details["before"] == {"is_active": True}
     assert event.details["sessions_deleted"] == 1 and event.details["tokens_deleted"] == 1
 
-    response = _post(admin, settings, f"/admin/users/{target.id}/reactivate")
+    response = post_form(admin, settings, f"/admin/users/{target.id}/reactivate")
     assert response.status_code == 303
     db.refresh(target)
     assert target.is_active
@@ -289,7 +280,7 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
 def test_htmx_deactivate_answers_the_updated_row(admin, db, settings, personas) -> None:
     target = personas.apprentice_b
     admin.get("/admin/users")
-    response = _post(admin, settings, f"/admin/users/{target.id}/deactivate", headers=HX)
+    response = post_form(admin, settings, f"/admin/users/{target.id}/deactivate", headers=HX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="user-{target.id}">')
     assert "<html" not in response.text
@@ -298,7 +289,7 @@ def test_htmx_deactivate_answers_the_updated_row(admin, db, settings, personas) 
 
 
 def test_admin_cannot_deactivate_themselves(admin, db, settings, personas) -> None:
-    response = _post(admin, settings, f"/admin/users/{personas.admin.id}/deactivate")
+    response = post_form(admin, settings, f"/admin/users/{personas.admin.id}/deactivate")
     assert response.status_code == 409
     db.refresh(personas.admin)
     assert personas.admin.is_active
@@ -307,7 +298,7 @@ def test_admin_cannot_deactivate_themselves(admin, db, settings, personas) -> No
 def test_reset_password_then_sign_in(admin, app, db, settings, personas) -> None:
     target = personas.supervisor_a
     login_as(TestClient(app), db, settings, target)  # an open session that must end
-    response = _post(
+    response = post_form(
         admin, settings, f"/admin/users/{target.id}/password", {"password": NEW_PASSWORD}
     )
     assert response.status_code == 303
@@ -324,7 +315,9 @@ def test_reset_password_then_sign_in(admin, app, db, settings, personas) -> None
 
 def test_too_short_password_is_refused_next_to_the_field(admin, db, settings, personas) -> None:
     target = personas.supervisor_a
-    response = _post(admin, settings, f"/admin/users/{target.id}/password", {"password": "short"})
+    response = post_form(
+        admin, settings, f"/admin/users/{target.id}/password", {"password": "short"}
+    )
     assert response.status_code == 422
     text = _text(response)
     assert 'id="password-error"' in text and "at least 10 characters" in text
@@ -414,7 +407,7 @@ def test_apprenticeship_list_query_count_does_not_grow(admin, db, connection, pe
 def test_create_apprenticeship_with_a_new_company(admin, db, settings, personas) -> None:
     apprentice, tutor, supervisor = (make_user(db) for _ in range(3))
     cohort = personas.apprenticeship_a.cohort
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/apprenticeships",
@@ -447,7 +440,7 @@ def test_create_apprenticeship_with_a_new_company(admin, db, settings, personas)
 
 def test_apprenticeship_form_errors_keep_the_input(admin, db, settings, personas) -> None:
     inactive = make_user(db, is_active=False)
-    response = _post(
+    response = post_form(
         admin,
         settings,
         "/admin/apprenticeships",
@@ -492,7 +485,7 @@ def test_reassigning_the_tutor_changes_who_sees_the_apprenticeship(
         assert new.get(url).status_code == 404
         assert new.get(review_url).status_code == 404
 
-        response = _post(
+        response = post_form(
             admin,
             settings,
             f"/admin/apprenticeships/{appr.id}/parties",
@@ -514,7 +507,7 @@ def test_reassigning_the_tutor_changes_who_sees_the_apprenticeship(
 
 def test_reassigning_refuses_the_apprentice_and_unknown_people(admin, db, settings, personas):
     appr = personas.apprenticeship_a
-    response = _post(
+    response = post_form(
         admin,
         settings,
         f"/admin/apprenticeships/{appr.id}/parties",
@@ -533,7 +526,7 @@ def test_reassigning_refuses_the_apprentice_and_unknown_people(admin, db, settin
 def test_adjust_semester_dates(admin, db, settings, personas) -> None:
     appr = personas.apprenticeship_a
     url = f"/admin/apprenticeships/{appr.id}/semesters/2"
-    response = _post(admin, settings, url, {"starts_on": "2026-03-02", "ends_on": "2026-08-28"})
+    response = post_form(admin, settings, url, {"starts_on": "2026-03-02", "ends_on": "2026-08-28"})
     assert response.status_code == 303
     assert response.headers["location"].endswith("?done=dates#semester-2")
     review = db.scalars(
@@ -546,7 +539,7 @@ def test_adjust_semester_dates(admin, db, settings, personas) -> None:
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "review.dates")).one()
     assert event.ip == "testclient"
 
-    response = _post(admin, settings, url, {"starts_on": "2026-09-01", "ends_on": "2026-03-01"})
+    response = post_form(admin, settings, url, {"starts_on": "2026-09-01", "ends_on": "2026-03-01"})
     assert response.status_code == 422
     text = _text(response)
     assert 'id="s2-ends_on-error"' in text and "The end date must be after" in text
@@ -564,7 +557,7 @@ def test_locked_semester_dates_cannot_move(admin, db, settings, personas) -> Non
     db.flush()
     page = admin.get(f"/admin/apprenticeships/{appr.id}").text
     assert f"/admin/apprenticeships/{appr.id}/semesters/1" not in page  # no form
-    response = _post(
+    response = post_form(
         admin,
         settings,
         f"/admin/apprenticeships/{appr.id}/semesters/1",

@@ -6,7 +6,7 @@ import html
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -14,8 +14,8 @@ from app.models import AuditEvent, AuthSession, LoginFailure, User
 from app.models.base import utcnow
 from app.services.people.auth import purge_expired, token_digest
 from app.web import SESSION_COOKIE
-from tests.conftest import csrf_for, login_as
 from tests.factories import PASSWORD, make_user
+from tests.helpers import count_rows, csrf_for, login_as
 
 
 def _login(client: TestClient, settings: Settings, email: str, password: str, **extra: str):
@@ -23,10 +23,6 @@ def _login(client: TestClient, settings: Settings, email: str, password: str, **
     data = {"email": email, "password": password, "csrf_token": csrf_for(client, settings)}
     data.update(extra)
     return client.post("/login", data=data)
-
-
-def _count(db: Session, model, *where) -> int:
-    return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def test_login_page_serves_a_form_with_csrf(client: TestClient) -> None:
@@ -56,7 +52,7 @@ def test_correct_password_opens_a_session_and_redirects(
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
     stored = db.get(AuthSession, token_digest(cookie))
     assert stored is not None and stored.user_id == user.id
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.login") == 1
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.login") == 1
 
 
 def test_login_rotates_the_session_id(client: TestClient, db: Session, settings: Settings) -> None:
@@ -83,8 +79,8 @@ def test_wrong_password_shows_the_form_again_without_session(
     assert response.status_code == 401
     assert "Adresse e-mail ou mot de passe incorrect." in response.text
     assert SESSION_COOKIE not in response.cookies
-    assert _count(db, AuthSession, AuthSession.user_id == user.id) == 0
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.login_failed") == 1
+    assert count_rows(db, AuthSession, AuthSession.user_id == user.id) == 0
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.login_failed") == 1
 
 
 def test_unknown_account_fails_the_same_way(client: TestClient, settings: Settings) -> None:
@@ -111,7 +107,7 @@ def test_sixth_failure_in_a_row_is_throttled_even_with_the_right_password(
     assert "Trop d'échecs de connexion" in html.unescape(response.text)
     assert response.headers["Retry-After"] == "900"
     assert _login(client, settings, user.email, PASSWORD).status_code == 429
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.login_throttled") == 2
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.login_throttled") == 2
 
 
 def test_throttling_expires_after_the_window(
@@ -125,7 +121,7 @@ def test_throttling_expires_after_the_window(
     db.flush()
     response = _login(client, settings, user.email, PASSWORD)
     assert response.status_code == 303
-    assert _count(db, LoginFailure, LoginFailure.email == user.email) == 0
+    assert count_rows(db, LoginFailure, LoginFailure.email == user.email) == 0
 
 
 def test_throttle_message_in_english(client: TestClient, db: Session, settings: Settings) -> None:
@@ -144,8 +140,8 @@ def test_post_without_csrf_token_is_refused_and_writes_nothing(
     client.get("/login")
     response = client.post("/login", data={"email": user.email, "password": "bad password"})
     assert response.status_code == 403
-    assert _count(db, LoginFailure) == 0
-    assert _count(db, AuditEvent, AuditEvent.actor_email == user.email) == 0
+    assert count_rows(db, LoginFailure) == 0
+    assert count_rows(db, AuditEvent, AuditEvent.actor_email == user.email) == 0
 
 
 def test_post_with_a_forged_csrf_token_is_refused(
@@ -181,7 +177,7 @@ def test_logout_deletes_the_session(client: TestClient, db: Session, settings: S
     assert db.get(AuthSession, token_digest(token)) is None
     client.cookies.set(SESSION_COOKIE, token)  # replaying the old cookie gets nowhere
     assert client.get("/").status_code == 303
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.logout") == 1
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.logout") == 1
 
 
 def test_idle_session_expires(client: TestClient, db: Session, settings: Settings) -> None:

@@ -6,19 +6,15 @@ import html
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.models import CompetencyRating, RatingSource, Signature
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import PASSWORD, certification
-
-HX = {"HX-Request": "true"}
+from tests.helpers import Personas, login_as, post_form
 
 
 def _url(p: Personas, suffix: str = "") -> str:
@@ -27,11 +23,6 @@ def _url(p: Personas, suffix: str = "") -> str:
 
 def _comp_ids(db: Session) -> list[int]:
     return [c.id for c in referential_for(db, certification(db)).competencies]
-
-
-def _post(client: TestClient, settings: Settings, url: str, data: dict, htmx: bool = False):
-    data = {**data, "csrf_token": csrf_for(client, settings)}
-    return client.post(url, data=data, headers=HX if htmx else {})
 
 
 def test_page_shows_every_block_and_the_viewer_s_own_column(client, db, settings, personas):
@@ -57,7 +48,7 @@ def test_htmx_save_returns_the_row_and_new_versions(client, db, settings, person
     login_as(client, db, settings, personas.apprentice_a)
     client.get(_url(personas))
     cid = _comp_ids(db)[0]
-    response = _post(
+    response = post_form(
         client,
         settings,
         _url(personas, f"/assessments/apprentice/ratings/{cid}"),
@@ -80,7 +71,7 @@ def test_plain_form_save_redirects_to_the_page(client, db, settings, personas):
     login_as(client, db, settings, personas.apprentice_a)
     client.get(_url(personas))
     cid = _comp_ids(db)[1]
-    response = _post(
+    response = post_form(
         client,
         settings,
         _url(personas, f"/assessments/apprentice/ratings/{cid}"),
@@ -104,7 +95,7 @@ def test_conflict_names_who_changed_and_keeps_the_input(client, db, settings, pe
     )
     login_as(client, db, settings, personas.tutor_a)
     client.get("/")
-    response = _post(
+    response = post_form(
         client,
         settings,
         _url(personas, f"/assessments/tutor/ratings/{cid}"),
@@ -121,7 +112,7 @@ def test_apprentice_cannot_post_in_the_tutor_column(client, db, settings, person
     login_as(client, db, settings, personas.apprentice_a)
     client.get("/")
     cid = _comp_ids(db)[0]
-    response = _post(
+    response = post_form(
         client,
         settings,
         _url(personas, f"/assessments/tutor/ratings/{cid}"),
@@ -136,7 +127,7 @@ def test_bad_level_is_422(client, db, settings, personas):
     client.get("/")
     cid = _comp_ids(db)[0]
     for level in ("9", "x"):
-        response = _post(
+        response = post_form(
             client,
             settings,
             _url(personas, f"/assessments/apprentice/ratings/{cid}"),
@@ -163,7 +154,7 @@ def test_signing_from_the_page(client, db, settings, personas):
     login_as(client, db, settings, personas.supervisor_a)
     page = html.unescape(client.get(_url(personas)).text)
     assert 'name="password"' in page
-    wrong = _post(
+    wrong = post_form(
         client,
         settings,
         _url(personas, "/sign"),
@@ -172,7 +163,7 @@ def test_signing_from_the_page(client, db, settings, personas):
     assert wrong.status_code == 403
     assert "Le mot de passe est incorrect" in html.unescape(wrong.text)
     assert 'aria-invalid="true"' in wrong.text
-    ok = _post(
+    ok = post_form(
         client, settings, _url(personas, "/sign"), {"role": "supervisor", "password": PASSWORD}
     )
     assert ok.status_code == 303
@@ -204,7 +195,7 @@ def test_locked_review_shows_no_forms_and_admin_can_reopen(client, db, settings,
     login_as(client, db, settings, personas.admin)
     page = client.get(_url(personas)).text
     assert 'action="' + _url(personas, "/reopen") + '"' in page
-    response = _post(client, settings, _url(personas, "/reopen"), {"reason": "Erreur 100%"})
+    response = post_form(client, settings, _url(personas, "/reopen"), {"reason": "Erreur 100%"})
     assert response.status_code == 303
     page = html.unescape(client.get(_url(personas)).text)
     assert "Erreur 100%" in page  # a free-text reason is shown as typed

@@ -20,8 +20,8 @@ from app.models import OutboxMessage, ReminderLog, SemesterReview
 from app.services.journal import situations as journal
 from app.services.journal.situations import SituationInput
 from app.services.notifications import reminders
-from tests.conftest import Personas, login_as
 from tests.factories import make_apprenticeship, make_user
+from tests.helpers import Personas, login_as
 from tests.mailbox import BASE_URL, outbox
 
 TODAY = date(2025, 10, 1)  # semester 1 (from 2025-09-01) is under way

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,38 +36,13 @@ from app.services.documents.attachments import (
 )
 from app.services.errors import ContentTooLarge, NotFound
 from app.services.journal import situations as journal
-from tests.conftest import Personas, bearer, csrf_for, login_as
+from tests.helpers import Personas, bearer, csrf_for, jpeg_bytes, login_as, pdf_bytes, png_bytes
 
 API = "/api/v1"
 MB = 1024 * 1024
 
 
 # --- Real minimal files -----------------------------------------------------------------------
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bytes() -> bytes:
-    """A valid 1×1 greyscale PNG."""
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
-def jpeg_bytes() -> bytes:
-    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\xff\xd9"
-
-
-def pdf_bytes(padding: int = 0) -> bytes:
-    body = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n"
-    return body + b"%" + b"0" * padding + b"\n%%EOF\n"
 
 
 def _zip(entries: list[tuple[str, bytes]], *, stored_first: bool = False) -> bytes:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, EnglishResult, MobilityPeriod
 from app.services.degree_conditions.evidence import country_codes
-from tests.conftest import Personas, bearer
+from tests.helpers import Personas, bearer
 
 API = "/api/v1"
 

@@ -9,12 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Attachment, EnglishResult, MobilityPeriod
-from tests.conftest import csrf_for, login_as
-from tests.test_attachments import png_bytes
-
-
-def _post(client, settings, url, data, **kw):
-    return client.post(url, data={**data, "csrf_token": csrf_for(client, settings)}, **kw)
+from tests.helpers import csrf_for, login_as, png_bytes, post_form
 
 
 def test_apprentice_adds_an_english_result_and_its_certificate(client, db, settings, personas):
@@ -22,7 +17,7 @@ def test_apprentice_adds_an_english_result_and_its_certificate(client, db, setti
     login_as(client, db, settings, p.apprentice_a)
     url = f"/apprenticeships/{p.apprenticeship_a.id}/english"
     assert client.get(url).status_code == 200
-    response = _post(
+    response = post_form(
         client,
         settings,
         url,
@@ -54,7 +49,9 @@ def test_bad_english_input_is_422_and_keeps_the_input(client, db, settings, pers
     p = personas
     login_as(client, db, settings, p.apprentice_a)
     client.get("/")
-    response = _post(client, settings, f"/apprenticeships/{p.apprenticeship_a.id}/english", data)
+    response = post_form(
+        client, settings, f"/apprenticeships/{p.apprenticeship_a.id}/english", data
+    )
     assert response.status_code == 422
     assert 'role="alert"' in response.text
     assert db.scalar(select(func.count(EnglishResult.id))) == 0
@@ -66,7 +63,7 @@ def test_mobility_period_and_weeks(client, db, settings, personas):
     url = f"/apprenticeships/{p.apprenticeship_a.id}/mobility"
     page = client.get(url).text
     assert "Allemagne" in page  # country names in the user's language
-    response = _post(
+    response = post_form(
         client,
         settings,
         url,
@@ -80,7 +77,7 @@ def test_mobility_period_and_weeks(client, db, settings, personas):
     assert response.status_code == 303
     assert db.scalar(select(MobilityPeriod.country)) == "DE"
     assert "12 semaines" in html.unescape(client.get(url).text)
-    bad = _post(
+    bad = post_form(
         client,
         settings,
         url,
@@ -94,7 +91,7 @@ def test_tutor_reads_but_cannot_add(client, db, settings, personas):
     login_as(client, db, settings, p.tutor_a)
     url = f"/apprenticeships/{p.apprenticeship_a.id}/mobility"
     assert client.get(url).status_code == 200 and 'name="host"' not in client.get(url).text
-    response = _post(
+    response = post_form(
         client,
         settings,
         url,

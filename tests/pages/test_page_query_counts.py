@@ -6,8 +6,8 @@ from datetime import date
 
 from app.models import EnglishResult, MobilityPeriod, SituationStatus
 from app.services.journal import situations as journal_service
-from tests.conftest import login_as
 from tests.factories import make_apprenticeship
+from tests.helpers import login_as
 from tests.querycount import count_queries
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from tests.conftest import Personas, csrf_for, login_as
+from tests.helpers import Personas, csrf_for, login_as
 
 
 def test_security_headers_on_every_page(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -30,8 +30,8 @@ from app.services.people.auth import token_digest
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
 from app.web import SESSION_COOKIE
-from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import PASSWORD
+from tests.helpers import Personas, count_rows, csrf_for, login_as
 from tests.mailbox import BASE_URL, app_with, outbox
 
 NEUTRAL = "/login/link/sent"
@@ -70,10 +70,6 @@ def use_link(client: TestClient, settings: Settings, token: str):
     return client.post(f"/login/link/{token}", data={"csrf_token": csrf_for(client, settings)})
 
 
-def _count(db: Session, model, *where) -> int:
-    return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-
 # --- Asking for a link ------------------------------------------------------------------------
 
 
@@ -107,7 +103,7 @@ def test_a_tutor_receives_a_link_that_works_once(web, db, link_settings, persona
     assert auth_session is not None
     assert (auth_session.user_id, auth_session.auth_method) == (tutor.id, "link")
     assert web.get("/").status_code == 200
-    assert _count(
+    assert count_rows(
         db, AuditEvent, AuditEvent.action == "auth.login", AuditEvent.actor_id == tutor.id
     )
 
@@ -130,8 +126,8 @@ def test_an_expired_link_is_refused(web, db, link_settings, personas):
     refused = web.post(f"/login/link/{token}", data={"csrf_token": csrf_for(web, link_settings)})
     assert refused.status_code == 400
     assert "a expiré" in html.unescape(refused.text) or "expired" in refused.text
-    assert _count(db, AuthSession, AuthSession.user_id == personas.tutor_a.id) == 0
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.link_rejected") == 1
+    assert count_rows(db, AuthSession, AuthSession.user_id == personas.tutor_a.id) == 0
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.link_rejected") == 1
 
 
 def test_a_mistyped_token_is_refused(web, link_settings):
@@ -153,8 +149,8 @@ def test_others_get_the_same_answer_and_no_link(web, db, link_settings, personas
     response = ask_link(web, link_settings, email)
     assert (response.status_code, response.headers["location"]) == (303, NEUTRAL)
     assert outbox(db) == []
-    assert _count(db, SignInLink) == 0
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.link_refused") == 1
+    assert count_rows(db, SignInLink) == 0
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.link_refused") == 1
 
 
 def test_the_answer_page_is_the_same_for_everyone(web, db, link_settings, personas):
@@ -175,7 +171,7 @@ def test_links_are_throttled_per_account(web, db, link_settings, personas):
     for _ in range(4):
         assert ask_link(web, link_settings, email).headers["location"] == NEUTRAL
     assert len(outbox(db, kind="signin_link")) == 3
-    assert _count(db, AuditEvent, AuditEvent.action == "auth.link_throttled") == 1
+    assert count_rows(db, AuditEvent, AuditEvent.action == "auth.link_throttled") == 1
     for link in db.scalars(select(SignInLink)):
         link.created_at = utcnow() - timedelta(minutes=16)
     db.flush()
@@ -385,7 +381,7 @@ def test_who_may_ask_for_a_code(db, link_settings, personas, agreed):
         ask(p.tutor_b, Party.TUTOR, p.apprenticeship_b)  # nothing agreed there yet
     ask(p.tutor_a, Party.TUTOR)
     assert [m.recipient_id for m in outbox(db, kind="sign_code")] == [p.tutor_a.id]
-    assert _count(db, OutboxMessage) >= 1
+    assert count_rows(db, OutboxMessage) >= 1
 
 
 def test_outsider_with_a_link_session_gets_404(

@@ -8,17 +8,13 @@ import io
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.config import Settings
 from app.models import Attachment, SituationStatus, WorkSituation
 from app.services.journal import situations as journal_service
-from tests.conftest import Personas, csrf_for, login_as
-from tests.test_attachments import png_bytes
+from tests.helpers import HX, Personas, csrf_for, login_as, png_bytes, post_form
 
-HX = {"HX-Request": "true"}
 C1, C2 = "RNCP39303BC01-C01", "RNCP39303BC02-C01"
 PNG = png_bytes()
 
@@ -59,17 +55,13 @@ def _form(title: str = "Essai de traction", codes=(C1, C2), **extra) -> dict:
     return data
 
 
-def _post(client: TestClient, settings: Settings, url: str, data: dict, **kw):
-    return client.post(url, data={**data, "csrf_token": csrf_for(client, settings)}, **kw)
-
-
 def test_apprentice_creates_a_situation_through_the_form(client, db, settings, personas):
     p = personas
     login_as(client, db, settings, p.apprentice_a)
     page = client.get(f"/apprenticeships/{p.apprenticeship_a.id}/journal/new")
     assert page.status_code == 200
     assert 'name="competency_codes"' in page.text and "RNCP39303BC04" in page.text
-    response = _post(
+    response = post_form(
         client, settings, f"/apprenticeships/{p.apprenticeship_a.id}/journal/new", _form()
     )
     assert response.status_code == 303
@@ -100,7 +92,7 @@ def test_bad_input_re_renders_the_form_with_the_message_and_keeps_the_input(
     login_as(client, db, settings, p.apprentice_a)
     client.get("/")
     form = _form(**change)
-    response = _post(
+    response = post_form(
         client, settings, f"/apprenticeships/{p.apprenticeship_a.id}/journal/new", form
     )
     assert response.status_code == 422
@@ -115,7 +107,7 @@ def test_inline_validation_answers_out_of_band_messages(client, db, settings, pe
     p = personas
     login_as(client, db, settings, p.apprentice_a)
     client.get("/")
-    response = _post(
+    response = post_form(
         client,
         settings,
         f"/apprenticeships/{p.apprenticeship_a.id}/journal/validate",
@@ -157,13 +149,13 @@ def test_tutor_acknowledges_or_asks_for_changes(client, db, settings, personas):
     login_as(client, db, settings, p.tutor_a)
     page = client.get(f"/work-situations/{first.id}").text
     assert "/request-changes" in page
-    ok = _post(client, settings, f"/work-situations/{first.id}/acknowledge", {"comment": ""})
+    ok = post_form(client, settings, f"/work-situations/{first.id}/acknowledge", {"comment": ""})
     assert ok.status_code == 303
-    missing = _post(
+    missing = post_form(
         client, settings, f"/work-situations/{second.id}/request-changes", {"comment": "  "}
     )
     assert missing.status_code == 422 and 'aria-invalid="true"' in missing.text
-    sent_back = _post(
+    sent_back = post_form(
         client,
         settings,
         f"/work-situations/{second.id}/request-changes",
@@ -179,17 +171,19 @@ def test_apprentice_cannot_acknowledge_and_tutor_cannot_edit(client, db, setting
     p = personas
     s = _situation(db, p, status="submitted")
     login_as(client, db, settings, p.apprentice_a)
-    assert _post(client, settings, f"/work-situations/{s.id}/acknowledge", {}).status_code == 403
+    assert (
+        post_form(client, settings, f"/work-situations/{s.id}/acknowledge", {}).status_code == 403
+    )
     d = _situation(db, p, title="Brouillon")
     client.cookies.clear()
     login_as(client, db, settings, p.tutor_a)
     assert (
-        _post(
+        post_form(
             client, settings, f"/work-situations/{d.id}/edit", _form(version=str(d.version))
         ).status_code
         == 403
     )
-    assert _post(client, settings, f"/work-situations/{d.id}/submit", {}).status_code == 403
+    assert post_form(client, settings, f"/work-situations/{d.id}/submit", {}).status_code == 403
 
 
 @pytest.mark.parametrize("who", ["tutor_b", "supervisor_b", "apprentice_b", "outsider"])
@@ -211,7 +205,7 @@ def test_others_get_404_on_every_journal_page(client, db, settings, personas, wh
         f"/work-situations/{s.id}/delete",
         f"/work-situations/{s.id}/acknowledge",
     ):
-        assert _post(client, settings, url, {}).status_code == 404, url
+        assert post_form(client, settings, url, {}).status_code == 404, url
 
 
 def test_edit_submit_and_delete_a_draft(client, db, settings, personas):
@@ -220,23 +214,23 @@ def test_edit_submit_and_delete_a_draft(client, db, settings, personas):
     login_as(client, db, settings, p.apprentice_a)
     form = client.get(f"/work-situations/{s.id}/edit")
     assert form.status_code == 200 and f'value="{s.version}"' in form.text
-    saved = _post(
+    saved = post_form(
         client,
         settings,
         f"/work-situations/{s.id}/edit",
         _form(title="Titre corrigé", version=str(s.version)),
     )
     assert saved.status_code == 303
-    stale = _post(
+    stale = post_form(
         client,
         settings,
         f"/work-situations/{s.id}/edit",
         _form(title="Encore", version=str(s.version)),
     )
     assert stale.status_code == 409
-    assert _post(client, settings, f"/work-situations/{s.id}/submit", {}).status_code == 303
+    assert post_form(client, settings, f"/work-situations/{s.id}/submit", {}).status_code == 303
     other_id = _situation(db, p, title="À supprimer").id
-    deleted = _post(client, settings, f"/work-situations/{other_id}/delete", {})
+    deleted = post_form(client, settings, f"/work-situations/{other_id}/delete", {})
     assert deleted.status_code == 303
     assert not db.scalar(select(func.count()).where(WorkSituation.id == other_id))
 

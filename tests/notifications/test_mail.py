@@ -23,8 +23,8 @@ from app.services.journal.situations import SituationInput
 from app.services.notifications import outbox as mail
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, make_user
+from tests.helpers import Personas, bearer
 from tests.mailbox import (
     BASE_URL,
     Collector,

@@ -15,8 +15,8 @@ from app.config import Settings
 from app.models import Apprenticeship, AuditEvent, Cohort, Organisation, SemesterReview, User
 from app.services.errors import Forbidden
 from app.services.school import csv_import
-from tests.conftest import Personas, csrf_for, login_as
 from tests.factories import make_cohort, make_organisation, make_user
+from tests.helpers import Personas, csrf_for, login_as
 
 HEADER = (
     "apprentice_email,apprentice_name,tutor_email,tutor_name,supervisor_email,supervisor_name,"

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from app.services.pages import dashboard as dashboard_service
-from tests.conftest import Personas, login_as
 from tests.factories import make_apprenticeship, make_mobility_period, make_user
+from tests.helpers import Personas, login_as
 from tests.querycount import count_queries
 
 

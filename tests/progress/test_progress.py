@@ -25,8 +25,8 @@ from app.services.progress.loader import (
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, certification, make_mobility_period
+from tests.helpers import Personas, bearer
 from tests.querycount import count_queries
 
 TODAY = date(2026, 11, 21)

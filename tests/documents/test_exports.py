@@ -19,8 +19,8 @@ from app.services.pages import dashboard as dashboard_service
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from tests.conftest import Personas, login_as
 from tests.factories import PASSWORD, certification, make_apprenticeship
+from tests.helpers import Personas, login_as
 from tests.querycount import count_queries
 
 PARTIES = ("apprentice", "tutor", "supervisor", "agreed")

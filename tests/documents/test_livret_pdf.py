@@ -32,8 +32,8 @@ from app.services.documents import livret_pdf
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from tests.conftest import Personas, bearer, login_as
 from tests.factories import PASSWORD, certification
+from tests.helpers import Personas, bearer, login_as
 from tests.querycount import count_queries
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, CompetencyRating, RatingSource, SemesterReview, Signature
 from app.services.referentials.views import referential_for
-from tests.conftest import Personas, bearer
 from tests.factories import PASSWORD, certification
+from tests.helpers import Personas, bearer
 
 S1 = "/api/v1/apprenticeships/{id}/reviews/1"
 
