@@ -12,7 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import N_, translate
 from app.services.errors import DomainError, Unauthenticated
-from app.web import is_htmx, request_locale, templates, wants_json
+from app.web.deps import request_locale
+from app.web.htmx import is_htmx, wants_json
+from app.web.templating import templates
 
 log = logging.getLogger("livret.errors")
 

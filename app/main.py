@@ -38,7 +38,8 @@ from app.routes import (
 )
 from app.services.errors import ContentTooLarge
 from app.services.notifications import outbox as mail_service
-from app.web import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for, request_locale
+from app.web.csrf import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for
+from app.web.deps import request_locale
 
 log = logging.getLogger("livret")
 

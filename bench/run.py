@@ -43,7 +43,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from app.models import Apprenticeship, SemesterReview, User
 from app.services.people.auth import open_session
-from app.web import SESSION_COOKIE
+from app.web.csrf import SESSION_COOKIE
 
 APPRENTICES = 3000
 SEED = 2026

@@ -19,7 +19,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine
 from app.main import create_app
 from app.services.referentials.loader import load_all_referentials
-from app.web import get_db, request_transaction
+from app.web.deps import get_db, request_transaction
 from tests.factories import make_apprenticeship, make_cohort, make_user
 from tests.helpers import Personas
 

@@ -19,7 +19,7 @@ from app.models import ApiToken, Apprenticeship, User
 from app.models.base import utcnow
 from app.services.people import auth as auth_service
 from app.services.people.auth import token_digest
-from app.web import SESSION_COOKIE, csrf_token_for
+from app.web.csrf import SESSION_COOKIE, csrf_token_for
 
 HX = {"HX-Request": "true"}
 

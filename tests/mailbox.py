@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.main import create_app
 from app.models import OutboxMessage
-from app.web import get_db, request_transaction
+from app.web.deps import get_db, request_transaction
 
 BASE_URL = "https://livret.example.org"
 

@@ -13,7 +13,7 @@ from app.i18n import TRANSLATIONS_DIR, translate
 
 def _domain_error_names() -> set[str]:
     from app.services.errors import DomainError
-    from app.web import CsrfError
+    from app.web.csrf import CsrfError
 
     names, todo = set(), [DomainError]
     while todo:

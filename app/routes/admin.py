@@ -21,7 +21,9 @@ from app.services.errors import Conflict, DomainError, InvalidInput
 from app.services.people.passwords import MIN_PASSWORD_LENGTH
 from app.services.school import admin as admin_service
 from app.services.school import csv_import
-from app.web import AdminUser, DbSession, client_ip, is_htmx, is_htmx_partial, templates
+from app.web.deps import AdminUser, DbSession, client_ip
+from app.web.htmx import is_htmx, is_htmx_partial
+from app.web.templating import templates
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

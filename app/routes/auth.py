@@ -16,15 +16,9 @@ from app.services.people import auth as auth_service
 from app.services.people import signin_links
 from app.services.people import users as users_service
 from app.services.people.auth import LoginOutcome
-from app.web import (
-    LANG_COOKIE,
-    SESSION_COOKIE,
-    AppSettings,
-    DbSession,
-    OptionalUser,
-    client_ip,
-    templates,
-)
+from app.web.csrf import SESSION_COOKIE
+from app.web.deps import LANG_COOKIE, AppSettings, DbSession, OptionalUser, client_ip
+from app.web.templating import templates
 
 router = APIRouter(tags=["auth"])
 

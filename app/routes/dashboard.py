@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.services.documents import exports as export_service
 from app.services.pages import dashboard as dashboard_service
-from app.web import AppSettings, CurrentUser, DbSession, is_htmx_partial, templates
+from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.htmx import is_htmx_partial
+from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
 

@@ -19,7 +19,9 @@ from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
 from app.services.errors import InvalidInput
 from app.services.school import apprenticeships as apprenticeship_service
-from app.web import AppSettings, CurrentUser, DbSession, client_ip, parse_form_date, templates
+from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
+from app.web.forms import parse_form_date
+from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

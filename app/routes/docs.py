@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.web import templates
+from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,7 +16,7 @@ from app.services.documents import exports as export_service
 from app.services.documents import livret as livret_service
 from app.services.documents import livret_pdf
 from app.services.pages import dashboard as dashboard_service
-from app.web import AppSettings, CurrentUser, DbSession
+from app.web.deps import AppSettings, CurrentUser, DbSession
 
 router = APIRouter(tags=["documents"])
 

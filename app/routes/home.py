@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services.pages import home as home_service
-from app.web import AppSettings, CurrentUser, DbSession, templates
+from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
 

@@ -21,16 +21,10 @@ from app.services.errors import DomainError, InvalidInput
 from app.services.journal import situations as journal_service
 from app.services.referentials.views import referential_for
 from app.services.school import apprenticeships as apprenticeship_service
-from app.web import (
-    AppSettings,
-    CurrentUser,
-    DbSession,
-    client_ip,
-    is_htmx,
-    is_htmx_partial,
-    parse_form_date,
-    templates,
-)
+from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
+from app.web.forms import parse_form_date
+from app.web.htmx import is_htmx, is_htmx_partial
+from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
 

@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.services.errors import NotFound
 from app.services.referentials import loader as referential_service
-from app.web import CurrentUser, DbSession, templates
+from app.web.deps import CurrentUser, DbSession
+from app.web.templating import templates
 
 router = APIRouter(prefix="/referentials", tags=["pages"])
 

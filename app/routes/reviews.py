@@ -21,15 +21,9 @@ from app.services.people import signin_links
 from app.services.reviews import page as review_page
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput, ReviewDetail
-from app.web import (
-    AppSettings,
-    CurrentUser,
-    DbSession,
-    auth_method,
-    client_ip,
-    is_htmx,
-    templates,
-)
+from app.web.deps import AppSettings, CurrentUser, DbSession, auth_method, client_ip
+from app.web.htmx import is_htmx
+from app.web.templating import templates
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["pages"])
 Semester = Path(ge=1, le=12)
@@ -57,13 +51,6 @@ class SignForm(BaseModel):
 
 class SignCodeForm(BaseModel):
     role: Party
-
-
-def signs_with_code(request: Request) -> bool:
-    return auth_method(request) == "link"
-
-
-templates.env.globals["signs_with_code"] = signs_with_code
 
 
 class ReopenForm(BaseModel):

@@ -32,6 +32,7 @@ from app.services.documents import livret_pdf
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
+from app.web.templating import hash_groups
 from tests.factories import PASSWORD, certification
 from tests.helpers import Personas, bearer, login_as
 from tests.querycount import count_queries
@@ -168,7 +169,7 @@ def test_livret_pdf_content_and_metadata(db, settings, livret_a) -> None:
     hashes = _hashes(db, p.apprenticeship_a.id)
     assert len(hashes) == 2  # one agreed content per locked review, signed by all three
     for content_hash in hashes:
-        for group in livret_pdf.hash_groups(content_hash):
+        for group in hash_groups(content_hash):
             assert group in text
     url = f"{settings.base_url}/apprenticeships/{p.apprenticeship_a.id}/reviews/2"
     assert url in text
@@ -193,7 +194,7 @@ def test_livret_in_english_and_filename(db, settings, livret_a) -> None:
 
 def test_hash_groups_keep_the_whole_hash() -> None:
     digest = "0123456789abcdef" * 4
-    groups = livret_pdf.hash_groups(digest)
+    groups = hash_groups(digest)
     assert len(groups) == 4 and "".join(groups) == digest
 
 

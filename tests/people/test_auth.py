@@ -13,7 +13,7 @@ from app.config import Settings
 from app.models import AuditEvent, AuthSession, LoginFailure, User
 from app.models.base import utcnow
 from app.services.people.auth import purge_expired, token_digest
-from app.web import SESSION_COOKIE
+from app.web.csrf import SESSION_COOKIE
 from tests.factories import PASSWORD, make_user
 from tests.helpers import count_rows, csrf_for, login_as
 

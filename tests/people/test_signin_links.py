@@ -29,7 +29,7 @@ from app.services.people import signin_links
 from app.services.people.auth import token_digest
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
-from app.web import SESSION_COOKIE
+from app.web.csrf import SESSION_COOKIE
 from tests.factories import PASSWORD
 from tests.helpers import Personas, count_rows, csrf_for, login_as
 from tests.mailbox import BASE_URL, app_with, outbox

@@ -15,7 +15,7 @@ from app.schemas.apprenticeship import (
 )
 from app.services.access import roles_of
 from app.services.school import apprenticeships as apprenticeship_service
-from app.web import DbSession
+from app.web.deps import DbSession
 
 router = APIRouter(tags=["apprenticeships"])
 

@@ -17,7 +17,7 @@ from app.schemas.referential import (
     TransversalLinkRead,
 )
 from app.services.referentials import loader as referential_service
-from app.web import DbSession
+from app.web.deps import DbSession
 
 router = APIRouter(tags=["certifications"])
 

@@ -16,7 +16,7 @@ from app.schemas.degree import (
 from app.schemas.journal import AttachmentRead
 from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
-from app.web import AppSettings, DbSession, client_ip
+from app.web.deps import AppSettings, DbSession, client_ip
 
 router = APIRouter(tags=["degree"])
 

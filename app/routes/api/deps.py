@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from app.models import User
 from app.services.errors import Unauthenticated
 from app.services.people import tokens as token_service
-from app.web import AppSettings, DbSession, optional_user
+from app.web.deps import AppSettings, DbSession, optional_user
 
 
 def api_user(request: Request, session: DbSession, settings: AppSettings) -> User:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.routes.api.deps import ApiUser
 from app.routes.documents import PDF_RESPONSES, livret_response
-from app.web import AppSettings, DbSession
+from app.web.deps import AppSettings, DbSession
 
 router = APIRouter(tags=["documents"])
 

@@ -23,7 +23,7 @@ from app.schemas.journal import (
 )
 from app.services.documents import attachments as attachment_service
 from app.services.journal import situations as journal_service
-from app.web import AppSettings, DbSession, client_ip
+from app.web.deps import AppSettings, DbSession, client_ip
 
 router = APIRouter(tags=["journal"])
 

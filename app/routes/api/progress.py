@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.routes.api.deps import ApiUser
 from app.schemas.progress import ProgressRead
 from app.services.progress.loader import load_progress
-from app.web import AppSettings, DbSession
+from app.web.deps import AppSettings, DbSession
 
 router = APIRouter(tags=["progress"])
 

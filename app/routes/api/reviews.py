@@ -28,7 +28,7 @@ from app.schemas.review import (
 from app.services.access import Party
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput, ReviewDetail
-from app.web import AppSettings, DbSession, auth_method, client_ip
+from app.web.deps import AppSettings, DbSession, auth_method, client_ip
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["reviews"])
 

@@ -8,7 +8,7 @@ from app.routes.api.deps import ApiUser
 from app.schemas.token import TokenCreate, TokenRead
 from app.services.errors import InvalidInput
 from app.services.people import tokens as token_service
-from app.web import AppSettings, DbSession, client_ip
+from app.web.deps import AppSettings, DbSession, client_ip
 
 router = APIRouter(tags=["tokens"])
 

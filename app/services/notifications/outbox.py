@@ -30,24 +30,22 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
 from email_validator import EmailNotValidError, validate_email
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.i18n import DEFAULT_LOCALE, LOCALES, get_translations
+from app.i18n import DEFAULT_LOCALE, LOCALES
 from app.models import MailStatus, OutboxMessage, User
 from app.models.base import utcnow
+from app.web.templating import environment
 
 log = logging.getLogger("livret.mail")
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 CLAIM_LEASE = timedelta(minutes=10)  # longer than a batch can take to send
 MAX_BACKOFF = timedelta(hours=6)
 BATCH_SIZE = 20
@@ -85,26 +83,6 @@ class RenderedMail:
     html: str
 
 
-@cache
-def _environment(locale: str, html: bool) -> Environment:
-    """One Jinja environment per language and output kind, with that language's catalog."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=html,  # noqa: S701 - plain-text bodies and subjects are not HTML
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=StrictUndefined,
-    )
-    env.install_gettext_translations(  # type: ignore[attr-defined]
-        get_translations(locale), newstyle=True
-    )
-    env.filters["longdate"] = lambda value: format_date(value, format="long", locale=locale)
-    env.globals["l10n"] = lambda fr, en: en if locale == "en" and en else fr
-    env.globals["stored_message"] = get_translations(locale).gettext
-    return env
-
-
 def _block(template: Template, name: str, context: Mapping[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(dict(context))))
 
@@ -121,7 +99,7 @@ def render(kind: str, locale: str, context: Mapping[str, Any], settings: Setting
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
     values = {"base_url": settings.base_url.rstrip("/"), "locale": locale, **context}
     name = f"email/{kind}.html"
-    text_env, html_env = _environment(locale, False), _environment(locale, True)
+    text_env, html_env = environment(html=False, strict=True), environment(html=True, strict=True)
     template = text_env.get_template(name)
     subject = " ".join(_block(template, "subject", values).split())
     footer = text_env.get_template("email/footer.html")
