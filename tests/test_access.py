@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Apprenticeship
+from app.models import Apprenticeship, Party
 from app.services import access
-from app.services.access import Party
 from app.services.errors import Forbidden, NotFound
 from tests.helpers import Personas
 

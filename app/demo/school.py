@@ -53,7 +53,7 @@ from app.services import audit
 from app.services.canonical import sha256_hex
 from app.services.people.passwords import hash_password
 from app.services.referentials.views import ReferentialView, referential_for
-from app.services.reviews.workflow import agreed_content
+from app.services.reviews.signed_content import agreed_content
 from app.services.school.calendar import semester_dates
 
 DEMO_PASSWORD = "livret-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only

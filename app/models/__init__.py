@@ -16,6 +16,7 @@ from app.models.degree import CEFR_LEVELS, EnglishResult, MobilityPeriod
 from app.models.journal import Attachment, SituationStatus, WorkSituation, situation_competencies
 from app.models.mail import MailStatus, OutboxMessage, ReminderLog
 from app.models.organisation import Cohort, Organisation, OrganisationKind
+from app.models.party import Party
 from app.models.review import (
     CompetencyRating,
     PartyAssessment,
@@ -49,6 +50,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
+    "Party",
     "PartyAssessment",
     "RatingLevel",
     "RatingSource",

@@ -11,16 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.apprenticeship import Apprenticeship
 from app.models.base import Base, Timestamped
 from app.models.certification import Competency
+from app.models.party import Party
 from app.models.user import User
 
 
 class RatingSource(enum.StrEnum):
-    """Whose rating: one of the three parties, or the agreed content."""
+    """Whose rating: one of the three parties (same values as :class:`Party`), or the agreed
+    content. Only competency ratings need it; assessments and signatures are by a party."""
 
-    APPRENTICE = "apprentice"
-    TUTOR = "tutor"
-    SUPERVISOR = "supervisor"
+    APPRENTICE = Party.APPRENTICE.value
+    TUTOR = Party.TUTOR.value
+    SUPERVISOR = Party.SUPERVISOR.value
     AGREED = "agreed"
+
+    @classmethod
+    def of(cls, party: Party) -> RatingSource:
+        """The ratings of ``party`` (the one conversion between the two enums)."""
+        return cls(party.value)
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:
@@ -77,7 +84,7 @@ class PartyAssessment(Timestamped, Base):
     review_id: Mapped[int] = mapped_column(
         ForeignKey("semester_reviews.id", ondelete="CASCADE"), index=True
     )
-    party: Mapped[RatingSource] = mapped_column(_enum(RatingSource, 12))
+    party: Mapped[Party] = mapped_column(_enum(Party, 12))
     general_comment: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -128,7 +135,7 @@ class Signature(Base):
         ForeignKey("semester_reviews.id", ondelete="CASCADE"), index=True
     )
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    role: Mapped[RatingSource] = mapped_column(_enum(RatingSource, 12))
+    role: Mapped[Party] = mapped_column(_enum(Party, 12))
     signed_at: Mapped[datetime]
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))

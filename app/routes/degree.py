@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.i18n import translate
-from app.models import CEFR_LEVELS, User
+from app.models import CEFR_LEVELS, Party, User
 from app.routes.uploads import Upload
-from app.services.access import Party, can_administer, roles_of
+from app.services.access import can_administer, roles_of
 from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
 from app.services.errors import InvalidInput

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.i18n import N_, translate
-from app.models import SituationStatus, User, WorkSituation
+from app.models import Party, SituationStatus, User, WorkSituation
 from app.routes.uploads import Upload
-from app.services.access import Party, roles_of
+from app.services.access import roles_of
 from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError, InvalidInput
 from app.services.journal import situations as journal_service

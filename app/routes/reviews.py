@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import N_, translate
-from app.models import User
-from app.services.access import Party
+from app.models import Party, User
 from app.services.errors import DomainError
-from app.services.people import signin_links
 from app.services.reviews import page as review_page
+from app.services.reviews import sign_codes
 from app.services.reviews import workflow as review_service
-from app.services.reviews.workflow import RatingInput, ReviewDetail
+from app.services.reviews.detail import ReviewDetail
+from app.services.reviews.workflow import RatingInput
 from app.web.deps import AppSettings, CurrentUser, DbSession, auth_method, client_ip
 from app.web.htmx import is_htmx
 from app.web.templating import templates
@@ -42,7 +42,7 @@ class SummaryForm(BaseModel):
 
 class SignForm(BaseModel):
     """Password sessions send ``password``; sessions opened with a sign-in link send the
-    ``code`` we emailed (see app.services.people.signin_links)."""
+    ``code`` we emailed (see app.services.reviews.sign_codes)."""
 
     role: Party
     password: str = Field(default="", max_length=1024)
@@ -303,7 +303,7 @@ def send_sign_code(
 ) -> Response:
     """Email a one-time code to sign (sessions opened with a sign-in link only)."""
     try:
-        signin_links.send_sign_code(
+        sign_codes.send_sign_code(
             session,
             settings,
             user,

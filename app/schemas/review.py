@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import Field, model_validator
 
+from app.models import Party
 from app.schemas.common import ReadModel, WriteModel
-from app.services.access import Party
 
 
 class RatingIn(WriteModel):

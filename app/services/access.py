@@ -7,7 +7,6 @@ in SQL with :func:`visible_apprenticeships_filter`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,16 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.i18n import N_
-from app.models import Apprenticeship, User
+from app.models import Apprenticeship, Party, User
 from app.services.errors import Forbidden, NotFound
-
-
-class Party(enum.StrEnum):
-    """The three roles a person can hold toward an apprenticeship."""
-
-    APPRENTICE = "apprentice"
-    TUTOR = "tutor"
-    SUPERVISOR = "supervisor"
 
 
 def roles_of(actor: User, apprenticeship: Apprenticeship) -> set[Party]:

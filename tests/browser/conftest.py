@@ -28,8 +28,7 @@ from app.cli import alembic_config
 from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.main import create_app
-from app.models import User
-from app.services.access import Party
+from app.models import Party, User
 from app.services.referentials.loader import load_all_referentials
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service

@@ -29,7 +29,8 @@ from app.models import (
     situation_competencies,
 )
 from app.services.progress.loader import load_progress
-from app.services.reviews import workflow as review_service
+from app.services.reviews import detail as review_detail
+from app.services.reviews import rules as review_rules
 
 TODAY = date(2026, 11, 21)  # the data is built relative to this day, whatever the clock says
 COHORT_NAME = re.compile(r"^RNCP\d{5} — promotion (\d{4})-(\d{4})( \(groupe \d+\))?$")
@@ -138,27 +139,25 @@ def _check_signed_reviews_verify_intact_and_some_are_overdue(
     assert len(locked) > 60
     assert all(r.ends_on < TODAY for r in locked)
     for review in locked[::4]:
-        detail = review_service.load_detail(
-            school, admin, review.apprenticeship_id, review.semester
-        )
+        detail = review_detail.load_detail(school, admin, review.apprenticeship_id, review.semester)
         assert len(detail.active_signatures) == 3 and detail.agreed_complete
         assert set(detail.assessments) == {
             RatingSource.APPRENTICE,
             RatingSource.TUTOR,
             RatingSource.SUPERVISOR,
         }
-        verification = review_service.verify(detail)
+        verification = detail.verification()
         assert verification.intact
         assert [c.status for c in verification.checks] == ["intact"] * 3
     overdue = [
-        r for r in reviews if review_service.is_overdue(r, TODAY, settings.review_overdue_days)
+        r for r in reviews if review_rules.is_overdue(r, TODAY, settings.review_overdue_days)
     ]
     assert overdue and all(not r.is_locked for r in overdue)
     partly_signed = [
-        review_service.load_detail(school, admin, r.apprenticeship_id, r.semester) for r in overdue
+        review_detail.load_detail(school, admin, r.apprenticeship_id, r.semester) for r in overdue
     ]
     for detail in partly_signed:  # signatures on a pending review match its content too
-        assert review_service.verify(detail).intact
+        assert detail.verification().intact
 
 
 def _check_levels_drift_upward_with_divergences(school: Session) -> None:
@@ -185,9 +184,7 @@ def _check_levels_drift_upward_with_divergences(school: Session) -> None:
     for review in school.scalars(
         select(SemesterReview).where(SemesterReview.locked_at.is_not(None)).limit(40)
     ):
-        detail = review_service.load_detail(
-            school, admin, review.apprenticeship_id, review.semester
-        )
+        detail = review_detail.load_detail(school, admin, review.apprenticeship_id, review.semester)
         divergent += len(detail.divergences)
     assert divergent > 0
 

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import translate
-from app.models import CompetencyRating, RatingSource, SemesterReview
-from app.services.access import Party
+from app.models import CompetencyRating, Party, RatingSource, SemesterReview
 from app.services.documents import exports as export_service
 from app.services.pages import dashboard as dashboard_service
 from app.services.referentials.views import referential_for

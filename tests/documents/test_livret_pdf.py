@@ -20,13 +20,13 @@ from app.models import (
     Attachment,
     Competency,
     EnglishResult,
+    Party,
     SemesterReview,
     Signature,
     SituationStatus,
     WorkSituation,
 )
 from app.models.base import utcnow
-from app.services.access import Party
 from app.services.documents import livret as livret_service
 from app.services.documents import livret_pdf
 from app.services.referentials.views import referential_for

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import translate
-from app.models import MailStatus, OutboxMessage, WorkSituation
+from app.models import MailStatus, OutboxMessage, Party, WorkSituation
 from app.models.base import utcnow
-from app.services.access import Party
 from app.services.journal import situations as journal
 from app.services.journal.situations import SituationInput
 from app.services.notifications import outbox as mail

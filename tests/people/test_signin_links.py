@@ -18,15 +18,15 @@ from app.models import (
     AuthSession,
     LoginFailure,
     OutboxMessage,
+    Party,
     Signature,
     SignCode,
     SignInLink,
 )
 from app.models.base import utcnow
-from app.services.access import Party
 from app.services.errors import Conflict, Forbidden, NotFound
-from app.services.people import signin_links
 from app.services.people.auth import token_digest
+from app.services.reviews import sign_codes
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
 from app.web.csrf import SESSION_COOKIE
@@ -309,17 +309,17 @@ def test_a_code_is_bound_to_its_review_role_and_person(tutor_by_link, db, link_s
     code = last_code(db, p.tutor_a.email)
     review_id = db.scalars(select(SignCode.review_id)).one()
     assert (
-        signin_links.verify_sign_code(db, link_settings, p.tutor_a, review_id + 1, TUTOR, code)
+        sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id + 1, TUTOR, code)
         is False
     )
     assert (
-        signin_links.verify_sign_code(db, link_settings, p.supervisor_a, review_id, TUTOR, code)
+        sign_codes.verify_sign_code(db, link_settings, p.supervisor_a, review_id, TUTOR, code)
         is False
     )
     # The right triple still works (the misses above touched no code of this triple).
-    assert signin_links.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code)
+    assert sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code)
     assert (
-        signin_links.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code) is False
+        sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code) is False
     )
 
 
@@ -330,10 +330,10 @@ def test_a_code_stops_working_after_five_misses(tutor_by_link, db, link_settings
     review_id = db.scalars(select(SignCode.review_id)).one()
     miss = "999999" if code != "999999" else "888888"
     for _ in range(5):
-        assert not signin_links.verify_sign_code(
+        assert not sign_codes.verify_sign_code(
             db, link_settings, p.tutor_a, review_id, TUTOR, miss
         )
-    assert not signin_links.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code)
+    assert not sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code)
 
 
 def test_codes_are_throttled(tutor_by_link, db, link_settings, personas):
@@ -369,7 +369,7 @@ def test_who_may_ask_for_a_code(db, link_settings, personas, agreed):
     p = personas
 
     def ask(user, role, appr=p.apprenticeship_a):
-        signin_links.send_sign_code(db, link_settings, user, appr.id, 1, role, auth_method="link")
+        sign_codes.send_sign_code(db, link_settings, user, appr.id, 1, role, auth_method="link")
 
     with pytest.raises(NotFound):
         ask(p.outsider, Party.TUTOR)

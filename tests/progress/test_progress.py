@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import (
     EnglishResult,
+    Party,
     SemesterReview,
     SituationStatus,
     WorkSituation,
 )
-from app.services.access import Party
 from app.services.progress import loader as progress_cache
 from app.services.progress.loader import (
     AgreedLevel,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CompetencyRating, RatingSource, Signature
+from app.models import CompetencyRating, Party, RatingSource, Signature
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
@@ -89,7 +89,7 @@ def test_conflict_names_who_changed_and_keeps_the_input(client, db, settings, pe
         personas.tutor_a,
         personas.apprenticeship_a.id,
         1,
-        review_service.Party.TUTOR,
+        Party.TUTOR,
         version=0,
         ratings=[RatingInput(cid, 2)],
     )
@@ -185,7 +185,7 @@ def test_locked_review_shows_no_forms_and_admin_can_reopen(client, db, settings,
             user,
             personas.apprenticeship_a.id,
             1,
-            review_service.Party(role),
+            Party(role),
             password=PASSWORD,
         )
     login_as(client, db, settings, personas.tutor_a)

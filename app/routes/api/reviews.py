@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Path, Request
 
-from app.models import RatingSource
+from app.models import Party, RatingSource
 from app.routes.api.deps import ApiUser
 from app.schemas.review import (
     AgreedPut,
@@ -25,7 +25,8 @@ from app.schemas.review import (
     SignatureRead,
     VerificationRead,
 )
-from app.services.access import Party
+from app.services.reviews import detail as review_detail
+from app.services.reviews import rules as review_rules
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput, ReviewDetail
 from app.web.deps import AppSettings, DbSession, auth_method, client_ip
@@ -56,8 +57,8 @@ def review_read(detail: ReviewDetail, today: date, overdue_days: int) -> ReviewR
         semester=review.semester,
         starts_on=review.starts_on,
         ends_on=review.ends_on,
-        state=review_service.review_state(review, today),
-        overdue=review_service.is_overdue(review, today, overdue_days),
+        state=review_rules.review_state(review, today),
+        overdue=review_rules.is_overdue(review, today, overdue_days),
         version=review.version,
         locked_at=review.locked_at,
         signed_roles=sorted(s.role.value for s in detail.active_signatures),
@@ -112,15 +113,15 @@ def _read(detail: ReviewDetail, settings: AppSettings) -> ReviewRead:
 def list_reviews(
     apprenticeship_id: int, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> list[ReviewSummary]:
-    _appr, reviews = review_service.list_reviews(session, user, apprenticeship_id)
+    _appr, reviews = review_detail.list_reviews(session, user, apprenticeship_id)
     today = date.today()
     return [
         ReviewSummary(
             semester=r.semester,
             starts_on=r.starts_on,
             ends_on=r.ends_on,
-            state=review_service.review_state(r, today),
-            overdue=review_service.is_overdue(r, today, settings.review_overdue_days),
+            state=review_rules.review_state(r, today),
+            overdue=review_rules.is_overdue(r, today, settings.review_overdue_days),
             version=r.version,
             locked_at=r.locked_at,
             signed_roles=sorted(s.role.value for s in r.signatures if s.is_active),
@@ -137,7 +138,7 @@ def get_review(
     user: ApiUser,
     semester: int = Semester,
 ) -> ReviewRead:
-    return _read(review_service.load_detail(session, user, apprenticeship_id, semester), settings)
+    return _read(review_detail.load_detail(session, user, apprenticeship_id, semester), settings)
 
 
 @router.patch("/{semester}", response_model=ReviewRead)
@@ -255,8 +256,8 @@ def reopen_review(
 def verify_review(
     apprenticeship_id: int, session: DbSession, user: ApiUser, semester: int = Semester
 ) -> VerificationRead:
-    detail = review_service.load_detail(session, user, apprenticeship_id, semester)
-    result = review_service.verify(detail)
+    detail = review_detail.load_detail(session, user, apprenticeship_id, semester)
+    result = detail.verification()
     return VerificationRead(
         content_hash=result.content_hash,
         intact=result.intact,

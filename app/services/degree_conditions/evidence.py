@@ -16,10 +16,9 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import CEFR_LEVELS, Apprenticeship, EnglishResult, MobilityPeriod, User
+from app.models import CEFR_LEVELS, Apprenticeship, EnglishResult, MobilityPeriod, Party, User
 from app.services import audit
 from app.services.access import (
-    Party,
     can_act_as,
     can_administer,
     get_visible_apprenticeship,

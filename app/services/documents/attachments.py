@@ -44,13 +44,14 @@ from app.models import (
     Apprenticeship,
     Attachment,
     EnglishResult,
+    Party,
     SituationStatus,
     User,
     WorkSituation,
 )
 from app.models.base import utcnow
 from app.services import audit
-from app.services.access import Party, require_party, visible_apprenticeships_filter
+from app.services.access import require_party, visible_apprenticeships_filter
 from app.services.degree_conditions.evidence import get_english_result, require_apprentice_or_admin
 from app.services.errors import Conflict, ContentTooLarge, InvalidInput, NotFound
 from app.services.journal.situations import get_situation

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from app.i18n import N_, translate
 from app.models import CompetencyRating, RatingSource, SemesterReview
 from app.services.pages.dashboard import Dashboard
-from app.services.reviews.workflow import review_state
+from app.services.reviews import rules as review_rules
+from app.services.reviews.rules import ReviewState
 
 CSV_HEADER = (
     (N_("Apprentice"), N_("Email"), N_("Company")),
@@ -38,11 +39,6 @@ CSV_HEADER = (
 CSV_YES, CSV_NO = N_("yes"), N_("no")
 LAST_REMINDER, TUTOR = N_("Last reminder"), N_("Tutor")
 CSV_SEMESTER = N_("Semester %(n)s")
-CSV_STATE = {
-    "locked": N_("signed and locked"),
-    "pending": N_("pending"),
-    "upcoming": N_("upcoming"),
-}
 
 
 PARTY_ORDER = (
@@ -121,9 +117,7 @@ def dashboard_csv(dashboard: Dashboard, locale: str, *, separator: str = ",") ->
                 row.apprenticeship.apprentice.email,
                 safe_text(row.apprenticeship.company.name),
                 *[b.acquired_percent for b in row.progress.blocks],
-                f"{t(CSV_SEMESTER) % {'n': last.semester}} {t(CSV_STATE[last.state])}"
-                if last
-                else "",
+                f"{t(CSV_SEMESTER) % {'n': last.semester}} {t(last.state.label)}" if last else "",
                 yes if row.overdue else no,
                 row.divergences,
                 row.english or "",
@@ -205,8 +199,8 @@ def assessments_csv(
     ratings = _ratings_by_review(session, [r.id for r in reviews])
     per_appr: dict[int, list[SemesterReview]] = defaultdict(list)
     for review in reviews:
-        state = review_state(review, today)
-        if state != "upcoming" or ratings.get(review.id):
+        state = review_rules.review_state(review, today)
+        if state is not ReviewState.UPCOMING or ratings.get(review.id):
             per_appr[review.apprenticeship_id].append(review)
 
     ref = dashboard.referential
@@ -222,7 +216,7 @@ def assessments_csv(
             safe_text(appr.company.name),
         )
         for review in sorted(per_appr[appr.id], key=lambda r: r.semester):
-            state = t(CSV_STATE[review_state(review, today)])
+            state_label = t(review_rules.review_state(review, today).label)
             found = ratings.get(review.id, {})
             for competency, block in competencies:
                 for source in PARTY_ORDER:
@@ -231,7 +225,7 @@ def assessments_csv(
                         [
                             *person,
                             review.semester,
-                            state,
+                            state_label,
                             block,
                             competency.code,
                             labels[source],

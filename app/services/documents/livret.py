@@ -27,6 +27,7 @@ from app.models import (
     CompetencyRating,
     EnglishResult,
     MobilityPeriod,
+    Party,
     PartyAssessment,
     RatingSource,
     SemesterReview,
@@ -40,8 +41,9 @@ from app.services.journal.situations import situation_options
 from app.services.pages.charts import BarChart, RadarChart, bar_chart, radar_chart
 from app.services.progress.loader import EVIDENCE_STATUSES, Progress, load_progress_many
 from app.services.referentials.views import ReferentialView, referential_for, short_code
-from app.services.reviews.page import SOURCES, Group, Row
-from app.services.reviews.workflow import ReviewDetail, SignatureCheck, divergences, verify
+from app.services.reviews.detail import ReviewDetail
+from app.services.reviews.page import Group, groups_of
+from app.services.reviews.signed_content import SignatureCheck, SignatureStatus
 from app.services.school import apprenticeships as apprenticeship_service
 
 REVIEW_PATH = "/apprenticeships/{apprenticeship_id}/reviews/{semester}"
@@ -63,7 +65,7 @@ class LockedReview:
 
     @property
     def intact(self) -> bool:
-        return all(c.status == "intact" for c in self.checks)
+        return all(c.status is SignatureStatus.INTACT for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -87,35 +89,6 @@ class LivretDocument:
 def verification_url(settings: Settings, apprenticeship_id: int, semester: int) -> str:
     path = REVIEW_PATH.format(apprenticeship_id=apprenticeship_id, semester=semester)
     return settings.base_url.rstrip("/") + path
-
-
-def _groups(detail: ReviewDetail) -> tuple[Group, ...]:
-    """Competencies by block, then the transversal ones, as on the review page."""
-
-    def row(competency_id: int, statement: str) -> Row:
-        view = by_id[competency_id]
-        return Row(
-            competency=view,
-            statement=statement,
-            ratings={s: detail.ratings[s].get(view.id) for s in (*SOURCES, RatingSource.AGREED)},
-            divergent=view.id in detail.divergences,
-        )
-
-    ref = detail.referential
-    by_id = ref.competency_by_id()
-    groups = [
-        Group(
-            b.code,
-            b.title,
-            b.title_en,
-            tuple(row(i.competency.id, i.statement) for i in b.items if not i.transversal),
-        )
-        for b in ref.blocks
-    ]
-    transversal = [c for c in ref.competencies if c.is_transversal]
-    if transversal:
-        groups.append(Group("CT", "", "", tuple(row(c.id, c.statement) for c in transversal)))
-    return tuple(groups)
 
 
 def gather(
@@ -142,7 +115,7 @@ def gather(
     ratings: dict[int, dict[RatingSource, dict[int, CompetencyRating]]] = {
         rid: {s: {} for s in RatingSource} for rid in review_ids
     }
-    assessments: dict[int, dict[RatingSource, PartyAssessment]] = defaultdict(dict)
+    assessments: dict[int, dict[Party, PartyAssessment]] = defaultdict(dict)
     if review_ids:
         for rating in session.scalars(
             select(CompetencyRating).where(CompetencyRating.review_id.in_(review_ids))
@@ -192,14 +165,15 @@ def gather(
             assessments[review.id],
             list(review.signatures),
         )
-        detail.divergences = divergences(detail.ratings)
-        verification = verify(detail)
+        verification = detail.verification()
         locked[appr.id].append(
             LockedReview(
                 detail=detail,
-                groups=_groups(detail),
+                groups=groups_of(detail),
                 content_hash=verification.content_hash,
-                checks=tuple(c for c in verification.checks if c.status != "voided"),
+                checks=tuple(
+                    c for c in verification.checks if c.status is not SignatureStatus.VOIDED
+                ),
                 verification_url=verification_url(settings, appr.id, review.semester),
             )
         )

@@ -31,6 +31,7 @@ from app.models import (
     Cohort,
     Competency,
     CompetencyBlock,
+    Party,
     SituationStatus,
     User,
     WorkSituation,
@@ -38,7 +39,6 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit
 from app.services.access import (
-    Party,
     get_visible_apprenticeship,
     require_party,
     visible_apprenticeships_filter,

@@ -18,7 +18,7 @@ from app.models import Signature, User, WorkSituation
 from app.services.notifications import outbox as mail
 
 if TYPE_CHECKING:
-    from app.services.reviews.workflow import ReviewDetail
+    from app.services.reviews.detail import ReviewDetail
 
 
 def _user(session: Session, user_id: int) -> User | None:

@@ -25,9 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import Apprenticeship, ReminderLog, SemesterReview, User
+from app.models import Apprenticeship, Party, ReminderLog, SemesterReview, User
 from app.models.base import utcnow
-from app.services.access import Party
 from app.services.notifications import outbox as mail
 from app.services.notifications.events import review_path
 from app.services.pages.todos import Todo, todos

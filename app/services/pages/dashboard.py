@@ -28,6 +28,8 @@ from app.services.access import visible_apprenticeships_filter
 from app.services.notifications.reminders import last_reminded
 from app.services.progress.loader import Progress, ReviewStatus, load_progress_many
 from app.services.referentials.views import ReferentialView, referential_for, short_code
+from app.services.reviews import rules as review_rules
+from app.services.reviews.rules import ReviewState
 
 STATUSES = ("all", "overdue", "divergent", "pending", "ready", "not_ready")
 FIXED_SORTS = ("name", "company", "review", "overdue", "divergences", "english", "mobility")
@@ -185,7 +187,7 @@ def _divergences(session: Session, review_ids: list[int]) -> dict[int, int]:
             mine.review_id.in_(review_ids),
             mine.source == RatingSource.APPRENTICE,
             theirs.source == RatingSource.TUTOR,
-            func.abs(mine.level - theirs.level) >= 2,
+            review_rules.divergence_condition(mine, theirs),
         )
         .group_by(mine.review_id)
     ).tuples()
@@ -204,7 +206,7 @@ def _matches(row: Row, status: str) -> bool:
     }[status]
 
 
-_REVIEW_ORDER = {"locked": 2, "pending": 1, "upcoming": 0}
+_REVIEW_ORDER = {ReviewState.LOCKED: 2, ReviewState.PENDING: 1, ReviewState.UPCOMING: 0}
 
 
 def _sort_key(sort: str) -> Callable[[Row], Any]:
@@ -264,7 +266,7 @@ def build(
     # Each apprentice's current review: the latest that has started (already loaded).
     current_reviews: dict[int, ReviewStatus] = {}
     for appr_id, prog in progress.items():
-        started = [r for r in prog.reviews if r.state != "upcoming"]
+        started = [r for r in prog.reviews if r.state is not ReviewState.UPCOMING]
         if started:
             current_reviews[appr_id] = started[-1]
     divergences = _divergences(session, [r.review_id for r in current_reviews.values()])

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import Apprenticeship, Certification, Cohort, User
-from app.services.access import Party, roles_of, visible_apprenticeships_filter
+from app.models import Apprenticeship, Certification, Cohort, Party, User
+from app.services.access import roles_of, visible_apprenticeships_filter
 from app.services.pages import todos as actions
 from app.services.progress.loader import Progress, load_progress_many
 from app.services.school.apprenticeships import list_visible

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Apprenticeship,
+    Party,
     PartyAssessment,
     RatingSource,
     SemesterReview,
@@ -20,7 +21,7 @@ from app.models import (
     User,
     WorkSituation,
 )
-from app.services.access import Party, roles_of
+from app.services.access import roles_of
 
 
 @dataclass

@@ -34,28 +34,13 @@ from app.models import (
 )
 from app.models.degree import whole_weeks
 from app.services.referentials.views import ReferentialView, referential_for
-from app.services.reviews.workflow import is_overdue, review_state
+from app.services.reviews import rules as review_rules
+from app.services.reviews.rules import ReviewRow, ReviewState
 from app.services.school.apprenticeships import get as get_apprenticeship
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
 ACQUIRED = "acquired"
-
-
-class ReviewRow(NamedTuple):
-    """The columns of a semester review that progress needs (lighter than the ORM row)."""
-
-    id: int
-    apprenticeship_id: int
-    semester: int
-    starts_on: date
-    ends_on: date
-    locked_at: datetime | None
-    version: int
-
-    @property
-    def is_locked(self) -> bool:
-        return self.locked_at is not None
 
 
 class AgreedLevel(NamedTuple):
@@ -100,7 +85,7 @@ class ReviewStatus:
     semester: int
     starts_on: date
     ends_on: date
-    state: str  # locked / pending / upcoming
+    state: ReviewState
     overdue: bool
     signature_count: int | None  # None when not loaded (dashboards do not show it)
 
@@ -230,8 +215,8 @@ def compute_progress(
             semester=r.semester,
             starts_on=r.starts_on,
             ends_on=r.ends_on,
-            state=review_state(r, today),
-            overdue=is_overdue(r, today, overdue_days),
+            state=review_rules.review_state(r, today),
+            overdue=review_rules.is_overdue(r, today, overdue_days),
             signature_count=None if signature_counts is None else signature_counts.get(r.id, 0),
         )
         for r in sorted(reviews, key=lambda r: r.semester)
@@ -261,7 +246,7 @@ def compute_progress(
         blocks=tuple(blocks),
         reviews=statuses,
         readiness=readiness,
-        pending_semesters=tuple(s.semester for s in statuses if s.state == "pending"),
+        pending_semesters=tuple(s.semester for s in statuses if s.state is ReviewState.PENDING),
         overdue_semesters=tuple(s.semester for s in statuses if s.overdue),
     )
 

@@ -9,14 +9,17 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models import CompetencyRating, RatingSource, User
-from app.services.access import Party, roles_of
+from app.models import CompetencyRating, Party, RatingSource, User
+from app.services.access import roles_of
 from app.services.errors import InvalidInput
 from app.services.referentials.views import CompetencyView
-from app.services.reviews import workflow as review_service
-from app.services.reviews.workflow import ReviewDetail, Verification
+from app.services.reviews import rules
+from app.services.reviews.detail import ReviewDetail, load_detail
+from app.services.reviews.rules import ReviewState
+from app.services.reviews.signed_content import Verification
 
-SOURCES = (RatingSource.APPRENTICE, RatingSource.TUTOR, RatingSource.SUPERVISOR)
+# The parties' columns, in the order the page shows them.
+SOURCES = tuple(RatingSource.of(p) for p in rules.PARTIES)
 
 
 @dataclass(frozen=True)
@@ -42,16 +45,19 @@ class ReviewPage:
     viewer_roles: frozenset[Party]
     editable_sources: frozenset[RatingSource]  # the viewer's own columns, while open
     can_edit_agreed: bool
-    sign_roles: tuple[Party, ...]  # roles the viewer may still sign in
+    sign_roles: tuple[Party, ...]  # roles the viewer may sign in now
+    # The viewer could sign once every competency has an agreed level.
+    signing_awaits_agreement: bool
     can_reopen: bool
     verification: Verification
-    state: str
+    state: ReviewState
     overdue: bool
 
     @property
     def versions(self) -> dict[str, int]:
         versions = {
-            s.value: (a.version if (a := self.detail.assessments.get(s)) else 0) for s in SOURCES
+            p.value: (a.version if (a := self.detail.assessments.get(p)) else 0)
+            for p in rules.PARTIES
         }
         versions["agreed"] = self.detail.review.version
         return versions
@@ -64,15 +70,18 @@ class ReviewPage:
         raise KeyError(competency_id)
 
 
-def build(detail: ReviewDetail, viewer: User, today: date, overdue_days: int) -> ReviewPage:
+def groups_of(detail: ReviewDetail) -> tuple[Group, ...]:
+    """Competencies by block, then the transversal ones (the page's and the livret's rows)."""
     ref = detail.referential
+    divergent = detail.divergences
+    columns = (*SOURCES, RatingSource.AGREED)
 
     def make_row(view: CompetencyView, statement: str) -> Row:
         return Row(
             competency=view,
             statement=statement,
-            ratings={s: detail.ratings[s].get(view.id) for s in (*SOURCES, RatingSource.AGREED)},
-            divergent=view.id in detail.divergences,
+            ratings={s: detail.ratings[s].get(view.id) for s in columns},
+            divergent=view.id in divergent,
         )
 
     groups = [
@@ -87,26 +96,30 @@ def build(detail: ReviewDetail, viewer: User, today: date, overdue_days: int) ->
     transversal = [c for c in ref.competencies if c.is_transversal]
     if transversal:
         groups.append(Group("CT", "", "", tuple(make_row(c, c.statement) for c in transversal)))
+    return tuple(groups)
+
+
+def build(detail: ReviewDetail, viewer: User, today: date, overdue_days: int) -> ReviewPage:
     roles = frozenset(roles_of(viewer, detail.apprenticeship))
-    is_open = not detail.review.is_locked
-    signed = {s.role for s in detail.active_signatures}
+    locked = detail.review.is_locked
+    blockers_by_role = {r: detail.sign_blockers(set(roles), r) for r in rules.PARTIES}
     return ReviewPage(
         detail=detail,
-        groups=tuple(groups),
+        groups=groups_of(detail),
         viewer_roles=roles,
-        editable_sources=frozenset(RatingSource(r.value) for r in roles)
-        if is_open
-        else frozenset(),
-        can_edit_agreed=is_open and bool(roles),
-        sign_roles=tuple(
-            r
-            for r in (Party.APPRENTICE, Party.TUTOR, Party.SUPERVISOR)
-            if r in roles and RatingSource(r.value) not in signed and is_open
+        editable_sources=frozenset(
+            RatingSource.of(p) for p in rules.editable_parties(roles, locked=locked)
         ),
-        can_reopen=viewer.is_admin and detail.review.is_locked,
-        verification=review_service.verify(detail),
-        state=review_service.review_state(detail.review, today),
-        overdue=review_service.is_overdue(detail.review, today, overdue_days),
+        can_edit_agreed=rules.may_edit_agreed(roles, locked=locked),
+        sign_roles=tuple(r for r, blockers in blockers_by_role.items() if not blockers),
+        signing_awaits_agreement=any(
+            blockers == (rules.SignBlocker.AGREED_INCOMPLETE,)
+            for blockers in blockers_by_role.values()
+        ),
+        can_reopen=viewer.is_admin and locked,
+        verification=detail.verification(),
+        state=rules.review_state(detail.review, today),
+        overdue=rules.is_overdue(detail.review, today, overdue_days),
     )
 
 
@@ -118,7 +131,7 @@ def load(
     semester: int,
     today: date,
 ) -> ReviewPage:
-    detail = review_service.load_detail(session, viewer, apprenticeship_id, semester)
+    detail = load_detail(session, viewer, apprenticeship_id, semester)
     return build(detail, viewer, today, settings.review_overdue_days)
 
 
