@@ -330,9 +330,7 @@ def test_a_code_stops_working_after_five_misses(tutor_by_link, db, link_settings
     review_id = db.scalars(select(SignCode.review_id)).one()
     miss = "999999" if code != "999999" else "888888"
     for _ in range(5):
-        assert not sign_codes.verify_sign_code(
-            db, link_settings, p.tutor_a, review_id, TUTOR, miss
-        )
+        assert not sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, miss)
     assert not sign_codes.verify_sign_code(db, link_settings, p.tutor_a, review_id, TUTOR, code)
 
 
