@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.services.pages import home as home_service
 from app.web.deps import AppSettings, CurrentUser, DbSession
 from app.web.templating import templates
+from app.web.urls import apprenticeship_url
 
 router = APIRouter(tags=["pages"])
 
@@ -21,6 +22,6 @@ def home(
     own = home_service.own_apprenticeship_only(session, user)
     if own is not None:
         # An apprentice's home is their portfolio.
-        return RedirectResponse(f"/apprenticeships/{own}", status_code=303)
+        return RedirectResponse(apprenticeship_url(own), status_code=303)
     overview = home_service.overview(session, settings, user, date.today())
     return templates.TemplateResponse(request, "home.html", {"overview": overview})

@@ -25,6 +25,7 @@ from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
 from app.web.forms import parse_form_date
 from app.web.htmx import is_htmx, is_htmx_partial
 from app.web.templating import templates
+from app.web.urls import journal_url, situation_url
 
 router = APIRouter(tags=["pages"])
 
@@ -200,7 +201,7 @@ def create_situation(
     situation = journal_service.create_situation(
         session, user, apprenticeship_id, data, ip=client_ip(request)
     )
-    return RedirectResponse(f"/work-situations/{situation.id}?notice=created", status_code=303)
+    return RedirectResponse(situation_url(situation.id, notice="created"), status_code=303)
 
 
 @router.post("/apprenticeships/{apprenticeship_id}/journal/validate", response_class=HTMLResponse)
@@ -220,7 +221,7 @@ def validate_situation(
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal/validate", include_in_schema=False)
 def validate_loaded_directly(apprenticeship_id: Id) -> Response:
-    return RedirectResponse(f"/apprenticeships/{apprenticeship_id}/journal/new", status_code=303)
+    return RedirectResponse(journal_url(apprenticeship_id, "new"), status_code=303)
 
 
 def _form_from(situation: WorkSituation) -> SituationForm:
@@ -275,7 +276,7 @@ def update_situation(
         return _form_page(
             request, session, user, appr_id, form, {"form": message}, situation, status=409
         )
-    return RedirectResponse(f"/work-situations/{situation_id}?notice=saved", status_code=303)
+    return RedirectResponse(situation_url(situation_id, notice="saved"), status_code=303)
 
 
 # --- The situation page and its actions -------------------------------------------------------
@@ -325,7 +326,7 @@ def situation_page(
 
 
 def _done(situation_id: int, notice: str) -> Response:
-    return RedirectResponse(f"/work-situations/{situation_id}?notice={notice}", status_code=303)
+    return RedirectResponse(situation_url(situation_id, notice=notice), status_code=303)
 
 
 @router.post("/work-situations/{situation_id}/submit")
@@ -398,7 +399,7 @@ def delete(
     journal_service.delete_situation(
         session, user, situation_id, attachments_dir=settings.attachments_dir, ip=client_ip(request)
     )
-    return RedirectResponse(f"/apprenticeships/{appr_id}/journal?notice=deleted", status_code=303)
+    return RedirectResponse(journal_url(appr_id, notice="deleted"), status_code=303)
 
 
 @router.post("/work-situations/{situation_id}/attachments")

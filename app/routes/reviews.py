@@ -24,6 +24,7 @@ from app.services.reviews.workflow import RatingInput
 from app.web.deps import AppSettings, CurrentUser, DbSession, auth_method, client_ip
 from app.web.htmx import is_htmx
 from app.web.templating import templates
+from app.web.urls import review_url
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["pages"])
 Semester = Path(ge=1, le=12)
@@ -57,10 +58,6 @@ class ReopenForm(BaseModel):
     reason: str = Field(min_length=1, max_length=5000)
 
 
-def _page_url(apprenticeship_id: int, semester: int, anchor: str = "") -> str:
-    return f"/apprenticeships/{apprenticeship_id}/reviews/{semester}{anchor}"
-
-
 def _toast(request: Request, message: str) -> dict[str, str]:
     text = translate(request.state.locale, message)
     return {"HX-Trigger": json.dumps({"livret:toast": {"message": text, "level": "success"}})}
@@ -87,7 +84,7 @@ def _after_save(
     appr_id, semester = detail.apprenticeship.id, detail.review.semester
     if not is_htmx(request):
         anchor = f"#c{competency_id}" if competency_id else ""
-        return RedirectResponse(_page_url(appr_id, semester, anchor), status_code=303)
+        return RedirectResponse(review_url(appr_id, semester, anchor=anchor), status_code=303)
     page = review_page.build(detail, user, date.today(), settings.review_overdue_days)
     context = {"page": page, "row": page.row(competency_id) if competency_id else None, "oob": True}
     return templates.TemplateResponse(request, fragment, context, headers=_toast(request, message))
@@ -108,7 +105,7 @@ def review_page_view(
 
 
 def _redirect_to_page(apprenticeship_id: int, semester: int) -> Response:
-    return RedirectResponse(_page_url(apprenticeship_id, semester), status_code=303)
+    return RedirectResponse(review_url(apprenticeship_id, semester), status_code=303)
 
 
 @router.get("/{semester}/assessments/{party}/ratings/{competency_id}", include_in_schema=False)
@@ -117,7 +114,9 @@ def fragment_url_loaded_directly(
     apprenticeship_id: int, competency_id: int, semester: int = Semester
 ) -> Response:
     """Fragment URLs loaded directly lead to the full page."""
-    return RedirectResponse(_page_url(apprenticeship_id, semester, f"#c{competency_id}"), 303)
+    return RedirectResponse(
+        review_url(apprenticeship_id, semester, anchor=f"#c{competency_id}"), 303
+    )
 
 
 def _rating(form: RatingForm, competency_id: int) -> RatingInput:
@@ -315,7 +314,7 @@ def send_sign_code(
         )
     except DomainError as exc:
         return _sign_error(request, session, settings, user, apprenticeship_id, semester, exc)
-    url = _page_url(apprenticeship_id, semester, "?code_sent=true#signatures")
+    url = review_url(apprenticeship_id, semester, anchor="?code_sent=true#signatures")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
@@ -337,7 +336,7 @@ def reopen(
 
 
 def _redirect_after_action(request: Request, apprenticeship_id: int, semester: int) -> Response:
-    url = _page_url(apprenticeship_id, semester, "#signatures")
+    url = review_url(apprenticeship_id, semester, anchor="#signatures")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from app.i18n import DEFAULT_LOCALE, LOCALES, get_translations
 from app.services.referentials.views import short_code
 from app.services.reviews.rules import ReviewState
+from app.web import urls
 from app.web.deps import auth_method
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -93,6 +94,10 @@ def environment(*, html: bool = True, strict: bool = False) -> Environment:
     env.globals["l10n"] = _localized
     env.globals["stored_message"] = _stored_message
     env.globals["ReviewState"] = ReviewState
+    env.globals["apprenticeship_url"] = urls.apprenticeship_url
+    env.globals["review_url"] = urls.review_url
+    env.globals["situation_url"] = urls.situation_url
+    env.globals["journal_url"] = urls.journal_url
     env.filters["short_code"] = short_code
     env.filters["longdate"] = _longdate
     env.filters["hash_groups"] = hash_groups

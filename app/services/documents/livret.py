@@ -45,8 +45,7 @@ from app.services.reviews.detail import ReviewDetail
 from app.services.reviews.page import Group, groups_of
 from app.services.reviews.signed_content import SignatureCheck, SignatureStatus
 from app.services.school import apprenticeships as apprenticeship_service
-
-REVIEW_PATH = "/apprenticeships/{apprenticeship_id}/reviews/{semester}"
+from app.web.urls import review_url
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,7 @@ class LivretDocument:
 
 
 def verification_url(settings: Settings, apprenticeship_id: int, semester: int) -> str:
-    path = REVIEW_PATH.format(apprenticeship_id=apprenticeship_id, semester=semester)
-    return settings.base_url.rstrip("/") + path
+    return settings.base_url.rstrip("/") + review_url(apprenticeship_id, semester)
 
 
 def gather(

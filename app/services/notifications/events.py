@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Signature, User, WorkSituation
 from app.services.notifications import outbox as mail
+from app.web.urls import review_url, situation_url
 
 if TYPE_CHECKING:
     from app.services.reviews.detail import ReviewDetail
@@ -30,14 +31,6 @@ def _distinct(users: Iterable[User]) -> list[User]:
     for user in users:
         seen.setdefault(user.id, user)
     return list(seen.values())
-
-
-def situation_path(situation: WorkSituation) -> str:
-    return f"/work-situations/{situation.id}"
-
-
-def review_path(apprenticeship_id: int, semester: int) -> str:
-    return f"/apprenticeships/{apprenticeship_id}/reviews/{semester}"
 
 
 # --- Journal ----------------------------------------------------------------------------------
@@ -58,7 +51,7 @@ def situation_submitted(session: Session, situation: WorkSituation) -> None:
             "title": situation.title,
             "starts_on": situation.starts_on,
             "ends_on": situation.ends_on,
-            "path": situation_path(situation),
+            "path": situation_url(situation.id),
         },
     )
 
@@ -75,7 +68,7 @@ def _tutor_answered(session: Session, situation: WorkSituation, kind: str, tutor
             "tutor_name": tutor.full_name,
             "title": situation.title,
             "comment": situation.tutor_comment,
-            "path": situation_path(situation),
+            "path": situation_url(situation.id),
         },
     )
 
@@ -103,7 +96,7 @@ def _review_context(detail: ReviewDetail) -> dict[str, object]:
     return {
         "apprentice_name": appr.apprentice.full_name,
         "semester": detail.review.semester,
-        "path": review_path(appr.id, detail.review.semester),
+        "path": review_url(appr.id, detail.review.semester),
     }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,9 +28,10 @@ from app.config import Settings
 from app.models import Apprenticeship, Party, ReminderLog, SemesterReview, User
 from app.models.base import utcnow
 from app.services.notifications import outbox as mail
-from app.services.notifications.events import review_path
 from app.services.pages.todos import Todo, todos
+from app.services.reviews import rules as review_rules
 from app.services.school.apprenticeships import detail_options
+from app.web.urls import journal_url, review_url
 
 
 @dataclass
@@ -55,8 +56,8 @@ def last_reminded(session: Session, user_ids: Iterable[int]) -> dict[int, dateti
 
 def _escalated_reviews(session: Session, settings: Settings, today: date) -> set[tuple[int, int]]:
     """(apprenticeship id, semester) of open reviews long past their deadline."""
-    cutoff = today - timedelta(
-        days=settings.review_overdue_days + settings.reminder_escalation_days
+    cutoff = review_rules.overdue_ended_before(
+        today, settings.review_overdue_days, extra_days=settings.reminder_escalation_days
     )
     rows = session.execute(
         select(SemesterReview.apprenticeship_id, SemesterReview.semester).where(
@@ -70,7 +71,7 @@ def _group(user: User, appr: Apprenticeship, todo: Todo) -> dict[str, Any]:
     return {
         "own": Party.APPRENTICE in todo.roles and appr.apprentice_id == user.id,
         "apprentice_name": appr.apprentice.full_name,
-        "journal_path": f"/apprenticeships/{appr.id}/journal",
+        "journal_path": journal_url(appr.id),
         "drafts": todo.drafts,
         "sent_back": todo.sent_back,
         "to_acknowledge": todo.to_acknowledge,
@@ -80,7 +81,7 @@ def _group(user: User, appr: Apprenticeship, todo: Todo) -> dict[str, Any]:
                 "assess": r.assess,
                 "sign": r.sign,
                 "overdue": r.overdue,
-                "path": review_path(appr.id, r.semester),
+                "path": review_url(appr.id, r.semester),
             }
             for r in todo.reviews
             if r.assess or r.sign
@@ -184,7 +185,7 @@ def _copy_supervisors(
                 item = {
                     "semester": review.semester,
                     "apprentice_name": appr.apprentice.full_name,
-                    "path": review_path(appr.id, review.semester),
+                    "path": review_url(appr.id, review.semester),
                 }
                 if item not in per_supervisor[appr.supervisor_id]:
                     per_supervisor[appr.supervisor_id].append(item)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Apprenticeship,
+    CompetencyRating,
     Party,
     PartyAssessment,
     RatingSource,
@@ -22,13 +23,16 @@ from app.models import (
     WorkSituation,
 )
 from app.services.access import roles_of
+from app.services.referentials.views import referential_for
+from app.services.reviews import rules as review_rules
+from app.services.reviews.rules import ReviewRow
 
 
 @dataclass
 class ReviewTodo:
     semester: int
     assess: bool  # my assessment is still empty
-    sign: bool  # agreed content exists and my signature is missing
+    sign: bool  # I may sign now (reviews.rules.sign_blockers finds nothing)
     overdue: bool
 
 
@@ -79,13 +83,17 @@ def todos(
         elif status == SituationStatus.SUBMITTED and Party.TUTOR in todo.roles:
             todo.to_acknowledge = count
 
-    open_reviews = (
-        session.execute(
+    open_reviews = [
+        ReviewRow(*values)
+        for values in session.execute(
             select(
                 SemesterReview.id,
                 SemesterReview.apprenticeship_id,
                 SemesterReview.semester,
+                SemesterReview.starts_on,
                 SemesterReview.ends_on,
+                SemesterReview.locked_at,
+                SemesterReview.version,
             )
             .where(
                 SemesterReview.apprenticeship_id.in_(ids),
@@ -93,43 +101,56 @@ def todos(
                 SemesterReview.starts_on <= today,
             )
             .order_by(SemesterReview.semester)
-        )
-        .tuples()
-        .all()
-    )
-    review_ids = [r[0] for r in open_reviews]
-    assessed: dict[int, set[str]] = defaultdict(set)
-    signed: dict[int, set[str]] = defaultdict(set)
-    agreed_started: set[int] = set()
+        ).tuples()
+    ]
+    review_ids = [r.id for r in open_reviews]
+    assessed: dict[int, set[Party]] = defaultdict(set)
+    signed: dict[int, set[Party]] = defaultdict(set)
+    filled: dict[int, set[int]] = defaultdict(set)
     if review_ids:
-        for review_id, source in session.execute(
+        for review_id, party in session.execute(
             select(PartyAssessment.review_id, PartyAssessment.party).where(
                 PartyAssessment.review_id.in_(review_ids), PartyAssessment.version > 0
             )
         ).tuples():
-            assessed[review_id].add(RatingSource(source).value)
+            assessed[review_id].add(party)
         for review_id, role in session.execute(
             select(Signature.review_id, Signature.role).where(
                 Signature.review_id.in_(review_ids), Signature.voided_at.is_(None)
             )
         ).tuples():
-            signed[review_id].add(RatingSource(role).value)
-        agreed_started = set(
-            session.scalars(
-                select(SemesterReview.id).where(
-                    SemesterReview.id.in_(review_ids), SemesterReview.version > 1
-                )
+            signed[review_id].add(role)
+        for review_id, competency_id in session.execute(
+            select(CompetencyRating.review_id, CompetencyRating.competency_id).where(
+                CompetencyRating.review_id.in_(review_ids),
+                CompetencyRating.source == RatingSource.AGREED,
+                review_rules.filled_condition(),
             )
+        ).tuples():
+            filled[review_id].add(competency_id)
+    required = {
+        a.id: [c.id for c in referential_for(session, a.cohort.certification).competencies]
+        for a in apprenticeships
+        if any(r.apprenticeship_id == a.id for r in open_reviews)
+    }
+    for review in open_reviews:
+        todo = result[review.apprenticeship_id]
+        complete = review_rules.agreed_is_complete(
+            filled[review.id], required[review.apprenticeship_id]
         )
-    for review_id, appr_id, semester, ends_on in open_reviews:
-        todo = result[appr_id]
-        for party in todo.roles:
+        for party in (p for p in review_rules.PARTIES if p in todo.roles):
             todo.reviews.append(
                 ReviewTodo(
-                    semester=semester,
-                    assess=party.value not in assessed[review_id],
-                    sign=review_id in agreed_started and party.value not in signed[review_id],
-                    overdue=(today - ends_on).days > overdue_days,
+                    semester=review.semester,
+                    assess=party not in assessed[review.id],
+                    sign=not review_rules.sign_blockers(
+                        party,
+                        roles=todo.roles,
+                        locked=review.is_locked,
+                        agreed_complete=complete,
+                        signed_roles=signed[review.id],
+                    ),
+                    overdue=review_rules.is_overdue(review, today, overdue_days),
                 )
             )
     return result
