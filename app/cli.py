@@ -17,7 +17,7 @@ from app.db import make_engine, make_session_factory
 from app.demo import school as demo_service
 from app.models.base import utcnow
 from app.services import audit as audit_service
-from app.services.documents import attachments as attachment_service
+from app.services.documents import storage
 from app.services.errors import DomainError
 from app.services.notifications import outbox as mail_service
 from app.services.notifications import reminders as reminder_service
@@ -260,7 +260,7 @@ def attachments_sweep(
     crash between storing a file and committing can leave behind)."""
     settings = Settings()
     with session_scope(settings) as session:
-        report = attachment_service.sweep_unreferenced_files(
+        report = storage.sweep_unreferenced_files(
             session,
             settings.attachments_dir,
             now=utcnow(),

@@ -10,19 +10,19 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.i18n import N_
-from app.services.documents import attachments as attachment_service
+from app.services.documents import storage
 from app.services.errors import ContentTooLarge, InvalidInput
 
 # The whole multipart body may exceed the file limit by this much (part headers, boundaries,
 # a CSRF field); the file itself is measured exactly by the service.
 UPLOAD_OVERHEAD_BYTES = 256 * 1024
-UPLOAD_BODY_LIMIT = attachment_service.MAX_ATTACHMENT_BYTES + UPLOAD_OVERHEAD_BYTES
+UPLOAD_BODY_LIMIT = storage.MAX_ATTACHMENT_BYTES + UPLOAD_OVERHEAD_BYTES
 
 # --- Upload parsing ---------------------------------------------------------------------------
 
 
 def _too_large() -> ContentTooLarge:
-    return ContentTooLarge(attachment_service.TOO_LARGE, limit=attachment_service.MAX_ATTACHMENT_MB)
+    return ContentTooLarge(storage.TOO_LARGE, limit=storage.MAX_ATTACHMENT_MB)
 
 
 async def _capped_body(request: Request) -> AsyncGenerator[bytes, None]:

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import Attachment, AuditEvent, WorkSituation
 from app.services.degree_conditions import evidence as degree
-from app.services.documents import attachments
-from app.services.documents.attachments import (
+from app.services.documents import attachments, storage
+from app.services.documents.storage import (
     DOCX,
     JPEG,
     MAX_ATTACHMENT_BYTES,
@@ -195,7 +195,7 @@ def test_store_upload_stops_reading_past_the_limit(tmp_path: Path) -> None:
     stream = EndlessStream()
     with pytest.raises(ContentTooLarge):
         store_upload(stream, tmp_path)  # type: ignore[arg-type]
-    assert stream.read_bytes <= MAX_ATTACHMENT_BYTES + attachments.CHUNK_BYTES
+    assert stream.read_bytes <= MAX_ATTACHMENT_BYTES + storage.CHUNK_BYTES
     assert files_in(tmp_path) == set()
 
 
@@ -321,7 +321,7 @@ def test_every_accepted_type_uploads(
     )
     assert response.status_code == 201, response.text
     assert response.json()["content_type"] == content_type
-    assert response.json()["filename"] == "evidence." + attachments.EXTENSIONS[content_type][0]
+    assert response.json()["filename"] == "evidence." + storage.EXTENSIONS[content_type][0]
 
 
 def test_upload_through_the_browser_session(
@@ -785,12 +785,12 @@ def test_sweep_lists_then_removes_only_old_unreferenced_files(
     os.utime(stranger, (day_ago, day_ago))
     os.utime(directory / kept.stored_name, (day_ago, day_ago))
 
-    dry = attachments.sweep_unreferenced_files(db, directory, now=now)
+    dry = storage.sweep_unreferenced_files(db, directory, now=now)
     assert set(dry.orphans) == {orphan, leftover}
     assert (dry.removed, dry.recent, dry.referenced) == (0, 1, 1)
     assert orphan.exists() and leftover.exists()
 
-    done = attachments.sweep_unreferenced_files(db, directory, now=now, delete=True)
+    done = storage.sweep_unreferenced_files(db, directory, now=now, delete=True)
     assert done.removed == 2
     assert not orphan.exists() and not leftover.exists()
     assert recent.exists() and stranger.exists() and (directory / kept.stored_name).exists()

@@ -22,6 +22,7 @@ from app.schemas.journal import (
     WorkSituationUpdate,
 )
 from app.services.documents import attachments as attachment_service
+from app.services.documents import storage
 from app.services.journal import situations as journal_service
 from app.web.deps import AppSettings, DbSession, client_ip
 
@@ -293,7 +294,7 @@ def download_attachment(
         media_type=download.content_type,
         headers={
             **DOWNLOAD_HEADERS,
-            "Content-Disposition": attachment_service.content_disposition(download.filename),
+            "Content-Disposition": storage.content_disposition(download.filename),
         },
     )
 

@@ -43,6 +43,7 @@ from app.services.access import (
     require_party,
     visible_apprenticeships_filter,
 )
+from app.services.documents import storage
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.notifications import events as notifications
 
@@ -460,15 +461,13 @@ def delete_situation(
     ip: str | None = None,
 ) -> None:
     """Delete a draft with its attachments; their files go once the transaction commits."""
-    from app.services.documents import attachments  # attachments imports this module
-
     situation = _load_for_apprentice_edit(session, actor, situation_id)
     before = summary(situation)
     stored_names = [a.stored_name for a in situation.attachments]
     apprenticeship_id, entity_id = situation.apprenticeship_id, situation.id
     session.delete(situation)
     _flush(session)
-    attachments.remove_files_after_commit(session, attachments_dir, stored_names)
+    storage.remove_files_after_commit(session, attachments_dir, stored_names)
     audit.record(
         session,
         "work_situation.delete",
