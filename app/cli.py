@@ -21,6 +21,7 @@ from app.services.documents import storage
 from app.services.errors import DomainError
 from app.services.notifications import outbox as mail_service
 from app.services.notifications import reminders as reminder_service
+from app.services.notifications import sender as mail_sender
 from app.services.people import users as users_service
 from app.services.referentials import loader as referential_service
 
@@ -167,7 +168,7 @@ def mail_send_pending() -> None:
     try:
         factory = make_session_factory(engine)
         factory.configure(info={"settings": settings})
-        report = mail_service.send_pending(factory, settings)
+        report = mail_sender.send_pending(factory, settings)
     finally:
         engine.dispose()
     typer.echo(

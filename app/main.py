@@ -37,7 +37,7 @@ from app.routes import (
     reviews,
 )
 from app.services.errors import ContentTooLarge
-from app.services.notifications import outbox as mail_service
+from app.services.notifications import sender as mail_sender
 from app.web.csrf import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for
 from app.web.deps import request_locale
 
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sender = None
         if settings.mail_sender_interval_seconds:
             sender = asyncio.create_task(
-                mail_service.run_sender(app.state.session_factory, settings)
+                mail_sender.run_sender(app.state.session_factory, settings)
             )
         try:
             yield

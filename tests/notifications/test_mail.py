@@ -20,6 +20,7 @@ from app.models.base import utcnow
 from app.services.journal import situations as journal
 from app.services.journal.situations import SituationInput
 from app.services.notifications import outbox as mail
+from app.services.notifications import sender
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput
 from tests.factories import PASSWORD, make_user
@@ -63,8 +64,8 @@ def mail_db(db: Session, mail_settings: Settings) -> Session:
     return db
 
 
-def send(connection: Connection, settings: Settings, **kwargs) -> mail.SendReport:
-    return mail.send_pending(session_factory(connection, settings), settings, **kwargs)
+def send(connection: Connection, settings: Settings, **kwargs) -> sender.SendReport:
+    return sender.send_pending(session_factory(connection, settings), settings, **kwargs)
 
 
 def submitted_situation(db: Session, p: Personas, title: str = "Gearbox housing") -> WorkSituation:
@@ -324,10 +325,10 @@ def test_a_recipient_refused_for_good_fails_at_once(mail_db, connection, mail_se
 
 
 def test_backoff_doubles_and_is_capped(settings: Settings) -> None:
-    assert mail.backoff(settings, 1) == timedelta(seconds=60)
-    assert mail.backoff(settings, 2) == timedelta(seconds=120)
-    assert mail.backoff(settings, 4) == timedelta(seconds=480)
-    assert mail.backoff(settings, 30) == timedelta(hours=6)
+    assert sender.backoff(settings, 1) == timedelta(seconds=60)
+    assert sender.backoff(settings, 2) == timedelta(seconds=120)
+    assert sender.backoff(settings, 4) == timedelta(seconds=480)
+    assert sender.backoff(settings, 30) == timedelta(hours=6)
 
 
 def test_a_claimed_message_is_not_sent_twice(mail_db, connection, mail_settings, personas, inbox):
@@ -335,12 +336,12 @@ def test_a_claimed_message_is_not_sent_twice(mail_db, connection, mail_settings,
     first one's lease has passed (it died mid-way)."""
     submitted_situation(mail_db, personas)
     factory = session_factory(connection, mail_settings)
-    first = mail._claim(factory, utcnow(), 10)
+    first = sender._claim(factory, utcnow(), 10)
     assert len(first) == 1
-    assert mail._claim(factory, utcnow(), 10) == []
+    assert sender._claim(factory, utcnow(), 10) == []
     assert send(connection, mail_settings).handled == 0
     assert inbox.received == []
-    later = utcnow() + mail.CLAIM_LEASE + timedelta(seconds=1)
+    later = utcnow() + sender.CLAIM_LEASE + timedelta(seconds=1)
     assert send(connection, mail_settings, now=later).sent == 1
     assert len(inbox.received) == 1
     assert outbox(mail_db)[0].attempts == 2
@@ -461,7 +462,7 @@ def test_background_sender_delivers_and_survives_a_failing_round(
 
     def run_in_own_loop() -> None:
         # A fresh thread, hence a fresh event loop of its own, whatever the main thread holds.
-        asyncio.run(mail.run_sender(flaky_factory, mail_settings, sleep=two_rounds))
+        asyncio.run(sender.run_sender(flaky_factory, mail_settings, sleep=two_rounds))
 
     with (
         caplog.at_level(logging.INFO, logger="livret.mail"),

@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.notifications import sender
 from app.services.people.auth import token_digest
 from app.services.reviews import sign_codes
 from app.services.reviews import workflow as review_service
@@ -397,14 +398,13 @@ def test_outsider_with_a_link_session_gets_404(
 def test_the_link_travels_by_smtp_and_is_not_kept_in_the_outbox(
     db, connection, link_settings, personas
 ):
-    from app.services.notifications import outbox as mail
     from tests.mailbox import session_factory, smtp_server, with_smtp
 
     with smtp_server() as (inbox, port):
         settings = with_smtp(link_settings, port)
         with TestClient(app_with(settings, connection), follow_redirects=False) as client:
             ask_link(client, settings, personas.tutor_a.email)
-            assert mail.send_pending(session_factory(connection, settings), settings).sent == 1
+            assert sender.send_pending(session_factory(connection, settings), settings).sent == 1
             [received] = inbox.received
             assert received.rcpt_tos == [personas.tutor_a.email]
             match = re.search(re.escape(BASE_URL) + r"/login/link/([\w-]{40,})", received.text)
@@ -412,5 +412,5 @@ def test_the_link_travels_by_smtp_and_is_not_kept_in_the_outbox(
             [stored] = outbox(db, kind="signin_link")
             assert stored.status.value == "sent"
             assert match.group(1) not in stored.text_body + stored.html_body
-            assert stored.text_body == mail.REDACTED
+            assert stored.text_body == sender.REDACTED
             assert use_link(client, settings, match.group(1)).status_code == 303
