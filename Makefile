@@ -80,7 +80,7 @@ migration: install ## Autogenerate a migration: make migration name="what change
 	$(BIN)/alembic revision --autogenerate -m "$(name)"
 
 messages: install ## Extract translatable strings and update the catalogs
-	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --omit-header --sort-output -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected .
+	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --omit-header --sort-output -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected -k ServiceUnavailable -k FieldErrors .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header --ignore-obsolete
 
 bench: install ## Run the benchmarks and print the figures (never fails on speed)

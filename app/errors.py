@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import N_, translate
 from app.services.errors import DomainError, Unauthenticated
+from app.services.validation import field_messages
 from app.web.deps import request_locale
 from app.web.htmx import is_htmx, wants_json
 from app.web.templating import templates
@@ -93,7 +94,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={target}", status_code=303)
         locale = _locale(request)
         detail = translate(locale, exc.message, **exc.params)
-        errors = [{"field": name, "code": code} for name, code in exc.field_errors.items()]
+        errors = [
+            {
+                "field": name,
+                "code": exc.field_errors.get(name, "invalid"),
+                "message": translate(locale, message, **params),
+            }
+            for name, (message, params) in field_messages(exc).items()
+        ]
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return problem_response(request, exc.status_code, detail, errors=errors, headers=headers)
@@ -104,7 +112,9 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "message": err.get("msg", ""),
+                "code": err.get("type", "invalid"),
+                # Our own checks' messages are msgids; pydantic's are English already.
+                "message": translate(locale, err.get("msg", "")),
             }
             for err in exc.errors()
         ]

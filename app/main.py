@@ -38,13 +38,14 @@ from app.routes import (
 )
 from app.services.errors import ContentTooLarge
 from app.services.notifications import sender as mail_sender
-from app.web.csrf import CSRF_COOKIE, csrf_protect, csrf_seed, csrf_token_for
+from app.web.csrf import csrf_cookie_name, csrf_protect, csrf_seed, csrf_token_for
 from app.web.deps import request_locale
 
 log = logging.getLogger("livret")
 
 MAX_REQUEST_BYTES = 12 * 1024 * 1024  # a 10 MB attachment plus the form around it
 TOO_LARGE_MESSAGE = N_("The request is too large.")
+STATIC_PREFIX = "/static/"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -169,9 +170,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if not request.url.path.startswith(STATIC_PREFIX):
+            # Pages and API answers carry personal data: no cache keeps them (a shared
+            # computer's back button, a proxy). Static files stay cacheable.
+            response.headers.setdefault("Cache-Control", "no-store")
         if new_csrf_cookie:
             response.set_cookie(
-                CSRF_COOKIE,
+                csrf_cookie_name(settings),
                 new_csrf_cookie,
                 httponly=True,
                 samesite="lax",

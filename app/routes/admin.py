@@ -14,15 +14,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from app.i18n import N_, translate
+from app.schemas.common import FormModel, SafeStr
 from app.services.errors import Conflict, DomainError, InvalidInput
 from app.services.people.passwords import MIN_PASSWORD_LENGTH
 from app.services.school import admin as admin_service
 from app.services.school import csv_import
+from app.services.validation import MAX_DB_INT
 from app.web.deps import AdminUser, DbSession, client_ip
 from app.web.htmx import is_htmx, is_htmx_partial
+from app.web.params import PathId, QueryId
 from app.web.templating import templates
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -35,12 +38,14 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptionalInt = Annotated[
+    Annotated[int, Field(ge=0, le=MAX_DB_INT)] | None, BeforeValidator(_blank_to_none)
+]
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
-Done = Annotated[str, Query(max_length=20)]
+Done = Annotated[SafeStr, Query(max_length=20)]
 
 
-class CohortForm(BaseModel):
+class CohortForm(FormModel):
     certification_id: OptionalInt = None
     school_id: OptionalInt = None
     new_school_name: str = Field(default="", max_length=300)
@@ -48,7 +53,7 @@ class CohortForm(BaseModel):
     name: str = Field(default="", max_length=300)
 
 
-class UserCreateForm(BaseModel):
+class UserCreateForm(FormModel):
     email: str = Field(default="", max_length=320)
     full_name: str = Field(default="", max_length=300)
     locale: str = Field(default="fr", max_length=5)
@@ -56,11 +61,11 @@ class UserCreateForm(BaseModel):
     password: str = Field(default="", max_length=1024)
 
 
-class PasswordForm(BaseModel):
+class PasswordForm(FormModel):
     password: str = Field(default="", max_length=1024)
 
 
-class ApprenticeshipForm(BaseModel):
+class ApprenticeshipForm(FormModel):
     apprentice_email: str = Field(default="", max_length=320)
     tutor_email: str = Field(default="", max_length=320)
     supervisor_email: str = Field(default="", max_length=320)
@@ -72,17 +77,17 @@ class ApprenticeshipForm(BaseModel):
     semester_count: OptionalInt = None
 
 
-class PartiesForm(BaseModel):
+class PartiesForm(FormModel):
     tutor_email: str = Field(default="", max_length=320)
     supervisor_email: str = Field(default="", max_length=320)
 
 
-class SemesterDatesForm(BaseModel):
+class SemesterDatesForm(FormModel):
     starts_on: OptionalDate = None
     ends_on: OptionalDate = None
 
 
-class ConfirmImportForm(BaseModel):
+class ConfirmImportForm(FormModel):
     csv_text: str = Field(default="", max_length=csv_import.MAX_BYTES + 64 * 1024)
 
 
@@ -223,7 +228,7 @@ def users(
     request: Request,
     session: DbSession,
     user: AdminUser,
-    q: Annotated[str, Query(max_length=100)] = "",
+    q: Annotated[SafeStr, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     return _users_page(request, session, user, q=q, page=page)
@@ -256,7 +261,7 @@ def _user_page(
     request: Request,
     session: DbSession,
     user: AdminUser,
-    user_id: int,
+    user_id: PathId,
     *,
     errors: dict[str, str] | None = None,
     done: str = "",
@@ -273,7 +278,7 @@ def _user_page(
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 def user_page(
-    user_id: int, request: Request, session: DbSession, user: AdminUser, done: Done = ""
+    user_id: PathId, request: Request, session: DbSession, user: AdminUser, done: Done = ""
 ) -> Response:
     return _user_page(request, session, user, user_id, done=done)
 
@@ -291,7 +296,7 @@ def _after_activation(request: Request, account: Any, message: str, done: str) -
 
 @router.post("/users/{user_id}/deactivate")
 def deactivate_user(
-    user_id: int, request: Request, session: DbSession, user: AdminUser
+    user_id: PathId, request: Request, session: DbSession, user: AdminUser
 ) -> Response:
     account = admin_service.set_active(session, user, user_id, False, ip=client_ip(request))
     return _after_activation(request, account, N_("Account deactivated."), "deactivated")
@@ -299,7 +304,7 @@ def deactivate_user(
 
 @router.post("/users/{user_id}/reactivate")
 def reactivate_user(
-    user_id: int, request: Request, session: DbSession, user: AdminUser
+    user_id: PathId, request: Request, session: DbSession, user: AdminUser
 ) -> Response:
     account = admin_service.set_active(session, user, user_id, True, ip=client_ip(request))
     return _after_activation(request, account, N_("Account reactivated."), "reactivated")
@@ -307,7 +312,7 @@ def reactivate_user(
 
 @router.post("/users/{user_id}/password", response_class=HTMLResponse)
 def reset_password(
-    user_id: int,
+    user_id: PathId,
     form: Annotated[PasswordForm, Form()],
     request: Request,
     session: DbSession,
@@ -329,7 +334,7 @@ def apprenticeships(
     request: Request,
     session: DbSession,
     user: AdminUser,
-    cohort: Annotated[int | None, Query(ge=1)] = None,
+    cohort: QueryId = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     listing = admin_service.list_apprenticeships(session, user, cohort_id=cohort, page=page)
@@ -362,7 +367,7 @@ def new_apprenticeship(
     request: Request,
     session: DbSession,
     user: AdminUser,
-    cohort: Annotated[int | None, Query(ge=1)] = None,
+    cohort: QueryId = None,
 ) -> Response:
     form = ApprenticeshipForm(semester_count=6, cohort_id=cohort)
     return _new_apprenticeship_page(request, session, user, form=form)
@@ -394,7 +399,7 @@ def _apprenticeship_page(
     request: Request,
     session: DbSession,
     user: AdminUser,
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     *,
     parties: PartiesForm | None = None,
     dates: dict[int, SemesterDatesForm] | None = None,
@@ -422,14 +427,18 @@ def _apprenticeship_page(
 
 @router.get("/apprenticeships/{apprenticeship_id}", response_class=HTMLResponse)
 def apprenticeship_page(
-    apprenticeship_id: int, request: Request, session: DbSession, user: AdminUser, done: Done = ""
+    apprenticeship_id: PathId,
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    done: Done = "",
 ) -> Response:
     return _apprenticeship_page(request, session, user, apprenticeship_id, done=done)
 
 
 @router.post("/apprenticeships/{apprenticeship_id}/parties", response_class=HTMLResponse)
 def change_parties(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[PartiesForm, Form()],
     request: Request,
     session: DbSession,
@@ -462,7 +471,7 @@ def change_parties(
     "/apprenticeships/{apprenticeship_id}/semesters/{semester}", response_class=HTMLResponse
 )
 def adjust_semester_dates(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[SemesterDatesForm, Form()],
     request: Request,
     session: DbSession,
@@ -500,9 +509,9 @@ def adjust_semester_dates(
 def import_page(
     request: Request,
     user: AdminUser,
-    created: Annotated[int | None, Query(ge=0)] = None,
-    users: Annotated[int, Query(ge=0)] = 0,
-    companies: Annotated[int, Query(ge=0)] = 0,
+    created: Annotated[int | None, Query(ge=0, le=MAX_DB_INT)] = None,
+    users: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    companies: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
     result = csv_import.ImportResult(created, users, companies) if created is not None else None
     return _render(request, "admin/import.html", {"plan": None, "result": result, **_limits()})

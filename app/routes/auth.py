@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import LOCALES, N_, translate
 from app.models import User
+from app.schemas.common import SafeStr
 from app.services.people import auth as auth_service
 from app.services.people import signin_links
 from app.services.people import users as users_service
 from app.services.people.auth import LoginOutcome
-from app.web.csrf import SESSION_COOKIE
+from app.web.csrf import session_cookie, session_cookie_name
 from app.web.deps import LANG_COOKIE, AppSettings, DbSession, OptionalUser, client_ip
 from app.web.templating import templates
 
@@ -34,7 +35,11 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+def login_page(
+    request: Request,
+    user: OptionalUser,
+    next: Annotated[SafeStr | None, Query(max_length=2000)] = None,
+) -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return templates.TemplateResponse(
@@ -47,9 +52,9 @@ def login(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=1024)],
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    email: Annotated[SafeStr, Form(max_length=254)],
+    password: Annotated[SafeStr, Form(max_length=1024)],
+    next: Annotated[SafeStr, Form(max_length=2000)] = "/",
 ) -> Response:
     result = auth_service.authenticate(session, settings, email, password, client_ip(request))
     if result.outcome is not LoginOutcome.OK or result.user is None:
@@ -81,7 +86,7 @@ def _signed_in(
     """Open a session for ``user`` (rotating any the browser came with) and redirect."""
     auth_service.purge_expired(session, settings)  # housekeeping, cheap with the indexes
     # Rotate: any session the browser came with is dropped; the new one has a fresh id.
-    old_token = request.cookies.get(SESSION_COOKIE)
+    old_token = session_cookie(request)
     if old_token:
         auth_service.close_session(session, old_token, client_ip(request))
     token = auth_service.open_session(
@@ -94,7 +99,7 @@ def _signed_in(
     )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(settings),
         token,
         httponly=True,
         samesite="lax",
@@ -119,7 +124,7 @@ def request_signin_link(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    email: Annotated[str, Form(max_length=254)],
+    email: Annotated[SafeStr, Form(max_length=254)],
 ) -> Response:
     """Queue a sign-in link if the account may have one; the answer never tells."""
     signin_links.request_link(session, settings, email, ip=client_ip(request))
@@ -135,7 +140,7 @@ def signin_link_sent(request: Request, settings: AppSettings) -> Response:
 
 @router.get("/login/link/{token}", response_class=HTMLResponse)
 def signin_link_page(
-    request: Request, session: DbSession, token: Annotated[str, Path(max_length=100)]
+    request: Request, session: DbSession, token: Annotated[SafeStr, Path(max_length=100)]
 ) -> Response:
     """A confirmation page: fetching the link (as mail scanners do) does not use it."""
     usable = signin_links.link_is_usable(session, token)
@@ -153,7 +158,7 @@ def signin_with_link(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    token: Annotated[str, Path(max_length=100)],
+    token: Annotated[SafeStr, Path(max_length=100)],
 ) -> Response:
     user = signin_links.consume_link(session, token, ip=client_ip(request))
     if user is None:
@@ -169,11 +174,16 @@ def signin_with_link(
 
 @router.post("/logout")
 def logout(request: Request, session: DbSession) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_cookie(request)
     if token:
         auth_service.close_session(session, token, client_ip(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(
+        session_cookie_name(request.app.state.settings),
+        secure=request.app.state.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
@@ -183,8 +193,8 @@ def switch_language(
     session: DbSession,
     settings: AppSettings,
     user: OptionalUser,
-    locale: Annotated[str, Form(max_length=2)],
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    locale: Annotated[SafeStr, Form(max_length=2)],
+    next: Annotated[SafeStr, Form(max_length=2000)] = "/",
 ) -> Response:
     locale = locale if locale in LOCALES else "fr"
     if user is not None:

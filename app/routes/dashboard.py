@@ -8,21 +8,23 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.schemas.common import SafeStr
 from app.services.documents import exports as export_service
 from app.services.pages import dashboard as dashboard_service
 from app.web.deps import AppSettings, CurrentUser, DbSession
 from app.web.htmx import is_htmx_partial
+from app.web.params import QueryId
 from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
 
 
 def _filters(
-    cohort: Annotated[int | None, Query(ge=1)] = None,
-    status: Annotated[str, Query(max_length=20)] = "all",
-    q: Annotated[str, Query(max_length=100)] = "",
-    sort: Annotated[str, Query(max_length=20)] = "name",
-    dir: Annotated[str, Query(max_length=4)] = "asc",
+    cohort: QueryId = None,
+    status: Annotated[SafeStr, Query(max_length=20)] = "all",
+    q: Annotated[SafeStr, Query(max_length=100)] = "",
+    sort: Annotated[SafeStr, Query(max_length=20)] = "name",
+    dir: Annotated[SafeStr, Query(max_length=4)] = "asc",
 ) -> dashboard_service.Filters:
     return dashboard_service.Filters(cohort, status, q, sort, dir)
 
@@ -54,7 +56,7 @@ def dashboard_csv(
     settings: AppSettings,
     user: CurrentUser,
     filters: DashboardFilters,
-    sep: Annotated[str, Query(pattern="^(comma|semicolon)$")] = "comma",
+    sep: Annotated[SafeStr, Query(pattern="^(comma|semicolon)$")] = "comma",
 ) -> Response:
     board = dashboard_service.build(session, settings, user, filters, date.today())
     body = export_service.dashboard_csv(

@@ -6,14 +6,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from babel import Locale
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.i18n import translate
 from app.models import CEFR_LEVELS, Party, User
 from app.routes.uploads import Upload
+from app.schemas.common import FormModel
 from app.services.access import can_administer, roles_of
 from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
@@ -21,20 +22,20 @@ from app.services.errors import InvalidInput
 from app.services.school import apprenticeships as apprenticeship_service
 from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
 from app.web.forms import parse_form_date
+from app.web.params import PathId
 from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
-Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-class EnglishForm(BaseModel):
+class EnglishForm(FormModel):
     test_name: str = Field(default="", max_length=10_000)
     score: str = Field(default="", max_length=10_000)
     cefr_level: str = Field(default="", max_length=10)
     taken_on: str = Field(default="", max_length=40)
 
 
-class MobilityForm(BaseModel):
+class MobilityForm(FormModel):
     country: str = Field(default="", max_length=10)
     host: str = Field(default="", max_length=10_000)
     starts_on: str = Field(default="", max_length=40)
@@ -64,7 +65,7 @@ def _english_page(
     request: Request,
     session: Session,
     user: User,
-    appr_id: int,
+    appr_id: PathId,
     form: EnglishForm | None = None,
     error: str | None = None,
     status: int = 200,
@@ -88,14 +89,14 @@ def _english_page(
 
 @router.get("/apprenticeships/{apprenticeship_id}/english", response_class=HTMLResponse)
 def english_page(
-    apprenticeship_id: Id, request: Request, session: DbSession, user: CurrentUser
+    apprenticeship_id: PathId, request: Request, session: DbSession, user: CurrentUser
 ) -> Response:
     return _english_page(request, session, user, apprenticeship_id)
 
 
 @router.post("/apprenticeships/{apprenticeship_id}/english", response_class=HTMLResponse)
 def add_english_result(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     form: Annotated[EnglishForm, Form()],
     request: Request,
     session: DbSession,
@@ -119,7 +120,7 @@ def add_english_result(
 
 @router.post("/english-results/{result_id}/certificate")
 def upload_certificate(
-    result_id: Id,
+    result_id: PathId,
     upload: Upload,
     request: Request,
     session: DbSession,
@@ -143,7 +144,7 @@ def _mobility_page(
     request: Request,
     session: Session,
     user: User,
-    appr_id: int,
+    appr_id: PathId,
     form: MobilityForm | None = None,
     error: str | None = None,
     status: int = 200,
@@ -170,14 +171,14 @@ def _mobility_page(
 
 @router.get("/apprenticeships/{apprenticeship_id}/mobility", response_class=HTMLResponse)
 def mobility_page(
-    apprenticeship_id: Id, request: Request, session: DbSession, user: CurrentUser
+    apprenticeship_id: PathId, request: Request, session: DbSession, user: CurrentUser
 ) -> Response:
     return _mobility_page(request, session, user, apprenticeship_id)
 
 
 @router.post("/apprenticeships/{apprenticeship_id}/mobility", response_class=HTMLResponse)
 def add_mobility_period(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     form: Annotated[MobilityForm, Form()],
     request: Request,
     session: DbSession,

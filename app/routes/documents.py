@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import User
 from app.routes.dashboard import DashboardFilters
+from app.schemas.common import SafeStr
 from app.services.documents import exports as export_service
 from app.services.documents import livret as livret_service
 from app.services.documents import livret_pdf
 from app.services.pages import dashboard as dashboard_service
 from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.params import PathId
 
 router = APIRouter(tags=["documents"])
 
@@ -27,11 +29,11 @@ CSV_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a byte-order mark."}
 }
 NO_STORE = "private, no-store"
-Separator = Annotated[str, Query(pattern="^(comma|semicolon)$")]
+Separator = Annotated[SafeStr, Query(pattern="^(comma|semicolon)$")]
 
 
 def livret_response(
-    session: Session, settings: Settings, user: User, apprenticeship_id: int, locale: str
+    session: Session, settings: Settings, user: User, apprenticeship_id: PathId, locale: str
 ) -> Response:
     """The livret of an apprenticeship the user may see (parties and admins; others 404)."""
     document = livret_service.load_livret(session, settings, user, apprenticeship_id)
@@ -63,7 +65,7 @@ def _csv_response(body: str, filename: str) -> Response:
     responses=PDF_RESPONSES,
 )
 def livret_pdf_download(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,

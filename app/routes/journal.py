@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.i18n import N_, translate
 from app.models import Party, SituationStatus, User, WorkSituation
 from app.routes.uploads import Upload
+from app.schemas.common import FormModel, SafeStr, Version
 from app.services.access import roles_of
 from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError, InvalidInput
@@ -24,13 +25,13 @@ from app.services.school import apprenticeships as apprenticeship_service
 from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
 from app.web.forms import parse_form_date
 from app.web.htmx import is_htmx, is_htmx_partial
+from app.web.params import PathId
 from app.web.templating import templates
 from app.web.urls import journal_url, situation_url
 
 router = APIRouter(tags=["pages"])
 
 PAGE_SIZE = 20
-Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 TEXT_FIELDS = ("context", "actions", "results", "learnings")
 NOTICES = {
     "created": N_("The work situation was saved as a draft."),
@@ -44,7 +45,7 @@ NOTICES = {
 }
 
 
-class SituationForm(BaseModel):
+class SituationForm(FormModel):
     """Lenient parsing: the service explains every limit next to the field."""
 
     title: str = Field(default="", max_length=200_000)
@@ -55,10 +56,10 @@ class SituationForm(BaseModel):
     results: str = Field(default="", max_length=200_000)
     learnings: str = Field(default="", max_length=200_000)
     competency_codes: list[str] = Field(default_factory=list, max_length=200)
-    version: int | None = None
+    version: Version | None = None
 
 
-class CommentForm(BaseModel):
+class CommentForm(FormModel):
     comment: str = Field(default="", max_length=200_000)
 
 
@@ -85,7 +86,7 @@ def _to_input(
 
 
 def _all_errors(
-    session: Session, user: User, appr_id: int, form: SituationForm, locale: str
+    session: Session, user: User, appr_id: PathId, form: SituationForm, locale: str
 ) -> tuple[journal_service.SituationInput | None, dict[str, str]]:
     data, errors = _to_input(form, locale)
     probe = data or journal_service.SituationInput(
@@ -106,7 +107,7 @@ def _form_page(
     request: Request,
     session: Session,
     user: User,
-    appr_id: int,
+    appr_id: PathId,
     form: SituationForm,
     errors: dict[str, str],
     situation: WorkSituation | None = None,
@@ -133,16 +134,16 @@ def _form_page(
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal", response_class=HTMLResponse)
 def journal_list(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     request: Request,
     session: DbSession,
     user: CurrentUser,
-    status: Annotated[str, Query(max_length=20)] = "",
-    block: Annotated[str, Query(max_length=40)] = "",
-    competency: Annotated[str, Query(max_length=40)] = "",
-    q: Annotated[str, Query(max_length=100)] = "",
+    status: Annotated[SafeStr, Query(max_length=20)] = "",
+    block: Annotated[SafeStr, Query(max_length=40)] = "",
+    competency: Annotated[SafeStr, Query(max_length=40)] = "",
+    q: Annotated[SafeStr, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    notice: Annotated[str | None, Query(max_length=20)] = None,
+    notice: Annotated[SafeStr | None, Query(max_length=20)] = None,
 ) -> Response:
     appr = apprenticeship_service.get(session, user, apprenticeship_id)
     referential = referential_for(session, appr.cohort.certification)
@@ -182,14 +183,14 @@ def journal_list(
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal/new", response_class=HTMLResponse)
 def new_situation_form(
-    apprenticeship_id: Id, request: Request, session: DbSession, user: CurrentUser
+    apprenticeship_id: PathId, request: Request, session: DbSession, user: CurrentUser
 ) -> Response:
     return _form_page(request, session, user, apprenticeship_id, SituationForm(), {})
 
 
 @router.post("/apprenticeships/{apprenticeship_id}/journal/new", response_class=HTMLResponse)
 def create_situation(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     form: Annotated[SituationForm, Form()],
     request: Request,
     session: DbSession,
@@ -206,7 +207,7 @@ def create_situation(
 
 @router.post("/apprenticeships/{apprenticeship_id}/journal/validate", response_class=HTMLResponse)
 def validate_situation(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     form: Annotated[SituationForm, Form()],
     request: Request,
     session: DbSession,
@@ -220,7 +221,7 @@ def validate_situation(
 
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal/validate", include_in_schema=False)
-def validate_loaded_directly(apprenticeship_id: Id) -> Response:
+def validate_loaded_directly(apprenticeship_id: PathId) -> Response:
     return RedirectResponse(journal_url(apprenticeship_id, "new"), status_code=303)
 
 
@@ -237,7 +238,7 @@ def _form_from(situation: WorkSituation) -> SituationForm:
 
 @router.get("/work-situations/{situation_id}/edit", response_class=HTMLResponse)
 def edit_situation_form(
-    situation_id: Id, request: Request, session: DbSession, user: CurrentUser
+    situation_id: PathId, request: Request, session: DbSession, user: CurrentUser
 ) -> Response:
     situation = journal_service.get_situation(session, user, situation_id)
     return _form_page(
@@ -247,7 +248,7 @@ def edit_situation_form(
 
 @router.post("/work-situations/{situation_id}/edit", response_class=HTMLResponse)
 def update_situation(
-    situation_id: Id,
+    situation_id: PathId,
     form: Annotated[SituationForm, Form()],
     request: Request,
     session: DbSession,
@@ -286,7 +287,7 @@ def _situation_page(
     request: Request,
     session: Session,
     user: User,
-    situation_id: int,
+    situation_id: PathId,
     *,
     notice: str | None = None,
     error: str | None = None,
@@ -316,21 +317,23 @@ def _situation_page(
 
 @router.get("/work-situations/{situation_id}", response_class=HTMLResponse)
 def situation_page(
-    situation_id: Id,
+    situation_id: PathId,
     request: Request,
     session: DbSession,
     user: CurrentUser,
-    notice: Annotated[str | None, Query(max_length=20)] = None,
+    notice: Annotated[SafeStr | None, Query(max_length=20)] = None,
 ) -> Response:
     return _situation_page(request, session, user, situation_id, notice=_notice(request, notice))
 
 
-def _done(situation_id: int, notice: str) -> Response:
+def _done(situation_id: PathId, notice: str) -> Response:
     return RedirectResponse(situation_url(situation_id, notice=notice), status_code=303)
 
 
 @router.post("/work-situations/{situation_id}/submit")
-def submit(situation_id: Id, request: Request, session: DbSession, user: CurrentUser) -> Response:
+def submit(
+    situation_id: PathId, request: Request, session: DbSession, user: CurrentUser
+) -> Response:
     journal_service.submit(session, user, situation_id, ip=client_ip(request))
     return _done(situation_id, "submitted")
 
@@ -338,7 +341,7 @@ def submit(situation_id: Id, request: Request, session: DbSession, user: Current
 def _tutor_decision(
     decide: Callable[..., object],
     notice: str,
-    situation_id: int,
+    situation_id: PathId,
     form: CommentForm,
     request: Request,
     session: Session,
@@ -362,7 +365,7 @@ def _tutor_decision(
 
 @router.post("/work-situations/{situation_id}/acknowledge")
 def acknowledge(
-    situation_id: Id,
+    situation_id: PathId,
     form: Annotated[CommentForm, Form()],
     request: Request,
     session: DbSession,
@@ -375,7 +378,7 @@ def acknowledge(
 
 @router.post("/work-situations/{situation_id}/request-changes")
 def request_changes(
-    situation_id: Id,
+    situation_id: PathId,
     form: Annotated[CommentForm, Form()],
     request: Request,
     session: DbSession,
@@ -388,7 +391,7 @@ def request_changes(
 
 @router.post("/work-situations/{situation_id}/delete")
 def delete(
-    situation_id: Id,
+    situation_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,
@@ -404,7 +407,7 @@ def delete(
 
 @router.post("/work-situations/{situation_id}/attachments")
 def upload_attachment(
-    situation_id: Id,
+    situation_id: PathId,
     upload: Upload,
     request: Request,
     session: DbSession,
@@ -436,7 +439,7 @@ def upload_attachment(
 
 @router.post("/attachments/{attachment_id}/delete")
 def delete_attachment(
-    attachment_id: Id,
+    attachment_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.services.pages import portfolio as portfolio_service
 from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.params import PathId
 from app.web.templating import templates
 
 router = APIRouter(tags=["pages"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/apprenticeships/{apprenticeship_id}", response_class=HTMLResponse)
 def apprenticeship_page(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.schemas.common import SafeStr
 from app.services.errors import NotFound
 from app.services.referentials import loader as referential_service
 from app.web.deps import CurrentUser, DbSession
@@ -12,7 +15,7 @@ from app.web.templating import templates
 
 router = APIRouter(prefix="/referentials", tags=["pages"])
 
-RncpCode = Path(pattern=r"^[A-Za-z0-9]{1,20}$")
+RncpCode = Annotated[SafeStr, Path(pattern=r"^[A-Za-z0-9]{1,20}$")]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -25,7 +28,7 @@ def certification_list(request: Request, session: DbSession, user: CurrentUser) 
 
 @router.get("/{rncp_code}", response_class=HTMLResponse)
 def certification_detail(
-    request: Request, session: DbSession, user: CurrentUser, rncp_code: str = RncpCode
+    request: Request, session: DbSession, user: CurrentUser, rncp_code: RncpCode
 ) -> Response:
     cert = referential_service.get_certification(session, rncp_code)
     return templates.TemplateResponse(request, "referentials/certification.html", {"cert": cert})
@@ -36,8 +39,8 @@ def block_detail(
     request: Request,
     session: DbSession,
     user: CurrentUser,
-    rncp_code: str = RncpCode,
-    block_code: str = Path(pattern=r"^[A-Za-z0-9]{1,30}$"),
+    rncp_code: RncpCode,
+    block_code: Annotated[SafeStr, Path(pattern=r"^[A-Za-z0-9]{1,30}$")],
 ) -> Response:
     cert = referential_service.get_certification(session, rncp_code)
     block = next((b for b in cert.blocks if b.code == block_code.upper()), None)

@@ -7,14 +7,15 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.i18n import N_, translate
 from app.models import Party, User
+from app.schemas.common import FormModel, Version
 from app.services.errors import DomainError
 from app.services.reviews import page as review_page
 from app.services.reviews import sign_codes
@@ -23,25 +24,25 @@ from app.services.reviews.detail import ReviewDetail
 from app.services.reviews.workflow import RatingInput
 from app.web.deps import AppSettings, CurrentUser, DbSession, auth_method, client_ip
 from app.web.htmx import is_htmx
+from app.web.params import PathId, Semester
 from app.web.templating import templates
 from app.web.urls import review_url
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["pages"])
-Semester = Path(ge=1, le=12)
 
 
-class RatingForm(BaseModel):
-    version: int = Field(ge=0)
+class RatingForm(FormModel):
+    version: Version
     level: str = Field(default="", max_length=3)
     comment: str = Field(default="", max_length=5000)
 
 
-class SummaryForm(BaseModel):
-    version: int = Field(ge=0)
+class SummaryForm(FormModel):
+    version: Version
     text: str = Field(default="", max_length=20000)
 
 
-class SignForm(BaseModel):
+class SignForm(FormModel):
     """Password sessions send ``password``; sessions opened with a sign-in link send the
     ``code`` we emailed (see app.services.reviews.sign_codes)."""
 
@@ -50,11 +51,11 @@ class SignForm(BaseModel):
     code: str = Field(default="", max_length=20)
 
 
-class SignCodeForm(BaseModel):
+class SignCodeForm(FormModel):
     role: Party
 
 
-class ReopenForm(BaseModel):
+class ReopenForm(FormModel):
     reason: str = Field(min_length=1, max_length=5000)
 
 
@@ -92,26 +93,26 @@ def _after_save(
 
 @router.get("/{semester}", response_class=HTMLResponse)
 def review_page_view(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
     code_sent: bool = False,
 ) -> Response:
     page = review_page.load(session, settings, user, apprenticeship_id, semester, date.today())
     return _render_page(request, page, code_sent=code_sent, code_minutes=settings.sign_code_minutes)
 
 
-def _redirect_to_page(apprenticeship_id: int, semester: int) -> Response:
+def _redirect_to_page(apprenticeship_id: PathId, semester: int) -> Response:
     return RedirectResponse(review_url(apprenticeship_id, semester), status_code=303)
 
 
 @router.get("/{semester}/assessments/{party}/ratings/{competency_id}", include_in_schema=False)
 @router.get("/{semester}/agreed/ratings/{competency_id}", include_in_schema=False)
 def fragment_url_loaded_directly(
-    apprenticeship_id: int, competency_id: int, semester: int = Semester
+    apprenticeship_id: PathId, competency_id: PathId, semester: Semester
 ) -> Response:
     """Fragment URLs loaded directly lead to the full page."""
     return RedirectResponse(
@@ -119,22 +120,22 @@ def fragment_url_loaded_directly(
     )
 
 
-def _rating(form: RatingForm, competency_id: int) -> RatingInput:
+def _rating(form: RatingForm, competency_id: PathId) -> RatingInput:
     level, not_observed = review_page.parse_level(form.level)
     return RatingInput(competency_id, level, not_observed, form.comment)
 
 
 @router.post("/{semester}/assessments/{party}/ratings/{competency_id}")
 def save_own_rating(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     party: Party,
-    competency_id: int,
+    competency_id: PathId,
     form: Annotated[RatingForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     detail = review_service.save_assessment(
         session,
@@ -153,14 +154,14 @@ def save_own_rating(
 
 @router.post("/{semester}/assessments/{party}/comment")
 def save_general_comment(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     party: Party,
     form: Annotated[SummaryForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     detail = review_service.save_assessment(
         session,
@@ -180,14 +181,14 @@ def save_general_comment(
 
 @router.post("/{semester}/agreed/ratings/{competency_id}")
 def save_agreed_rating(
-    apprenticeship_id: int,
-    competency_id: int,
+    apprenticeship_id: PathId,
+    competency_id: PathId,
     form: Annotated[RatingForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     detail = review_service.save_agreed(
         session,
@@ -211,13 +212,13 @@ def save_agreed_rating(
 
 @router.post("/{semester}/agreed/summary")
 def save_agreed_summary(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[SummaryForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     detail = review_service.save_agreed(
         session,
@@ -242,13 +243,13 @@ def save_agreed_summary(
 
 @router.post("/{semester}/sign")
 def sign(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[SignForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     try:
         review_service.sign(
@@ -274,7 +275,7 @@ def _sign_error(
     session: Session,
     settings: Settings,
     user: User,
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     semester: int,
     exc: DomainError,
 ) -> Response:
@@ -292,13 +293,13 @@ def _sign_error(
 
 @router.post("/{semester}/sign/code")
 def send_sign_code(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[SignCodeForm, Form()],
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     """Email a one-time code to sign (sessions opened with a sign-in link only)."""
     try:
@@ -322,12 +323,12 @@ def send_sign_code(
 
 @router.post("/{semester}/reopen")
 def reopen(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     form: Annotated[ReopenForm, Form()],
     request: Request,
     session: DbSession,
     user: CurrentUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> Response:
     review_service.reopen(
         session, user, apprenticeship_id, semester, reason=form.reason, ip=client_ip(request)
@@ -335,7 +336,7 @@ def reopen(
     return _redirect_after_action(request, apprenticeship_id, semester)
 
 
-def _redirect_after_action(request: Request, apprenticeship_id: int, semester: int) -> Response:
+def _redirect_after_action(request: Request, apprenticeship_id: PathId, semester: int) -> Response:
     url = review_url(apprenticeship_id, semester, anchor="#signatures")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})

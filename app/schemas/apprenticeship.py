@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from app.schemas.common import ReadModel, WriteModel
+from app.schemas.common import BodyId, ReadModel, WriteModel
 
 
 class PersonRead(ReadModel):
@@ -41,11 +41,11 @@ class ApprenticeshipRead(ReadModel):
 
 
 class ApprenticeshipCreate(WriteModel):
-    apprentice_id: int = Field(gt=0)
-    tutor_id: int = Field(gt=0)
-    supervisor_id: int = Field(gt=0)
-    company_id: int = Field(gt=0)
-    cohort_id: int = Field(gt=0)
+    apprentice_id: BodyId
+    tutor_id: BodyId
+    supervisor_id: BodyId
+    company_id: BodyId
+    cohort_id: BodyId
     starts_on: date
     ends_on: date
     semester_count: int = Field(default=6, ge=1, le=12)

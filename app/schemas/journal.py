@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from app.models import SituationStatus
 from app.schemas.apprenticeship import PersonRead
-from app.schemas.common import ReadModel, WriteModel
+from app.schemas.common import ReadModel, Version, WriteModel
 from app.services.journal.situations import (
     CODE_PATTERN,
     COMMENT_MAX,
@@ -50,7 +50,7 @@ class WorkSituationUpdate(WriteModel):
     """A partial edit of a draft. ``version`` is the version the client last read; a stale one
     answers 409. Omitted fields are left as they are; ``null`` is refused."""
 
-    version: int = Field(ge=1)
+    version: Annotated[Version, Field(ge=1)]
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     starts_on: date | None = None
     ends_on: date | None = None

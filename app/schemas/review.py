@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from app.models import Party
-from app.schemas.common import ReadModel, WriteModel
+from app.schemas.common import BodyId, ReadModel, Version, WriteModel
 
 
 class RatingIn(WriteModel):
-    competency_id: int = Field(gt=0)
+    competency_id: BodyId
     level: int | None = Field(default=None, ge=0, le=100)
     not_observed: bool = False
     comment: str = Field(default="", max_length=5000)
@@ -26,7 +27,7 @@ class RatingIn(WriteModel):
 class AssessmentPut(WriteModel):
     """Upserts the listed ratings of one party; others are left as they are."""
 
-    version: int = Field(ge=0, description="The assessment version you last read (0 if none).")
+    version: Version = Field(description="The assessment version you last read (0 if none).")
     general_comment: str | None = Field(default=None, max_length=20000)
     ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
 
@@ -34,7 +35,9 @@ class AssessmentPut(WriteModel):
 class AgreedPut(WriteModel):
     """Upserts the listed agreed ratings and/or the summary. Voids existing signatures."""
 
-    version: int = Field(ge=1, description="The review version you last read.")
+    version: Annotated[Version, Field(ge=1)] = Field(
+        description="The review version you last read."
+    )
     summary: str | None = Field(default=None, max_length=20000)
     ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
 

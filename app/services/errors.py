@@ -56,6 +56,13 @@ class ContentTooLarge(DomainError):
     title = "Content too large"
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency (the database, the file store, the mail server) cannot do its part now."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+
 class CredentialsRejected(Unauthenticated):
     """Wrong credentials: the failure record and its audit event are kept."""
 

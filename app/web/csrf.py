@@ -29,8 +29,28 @@ def csrf_token_for(secret: str, seed: str) -> str:
     return hmac.new(secret.encode(), f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
 
 
+def _secure_name(settings: Settings, name: str) -> str:
+    """With secure cookies (production) the ``__Host-`` prefix makes the browser refuse the
+    cookie unless it is Secure, for the whole site and from this host only."""
+    return f"__Host-{name}" if settings.secure_cookies else name
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return _secure_name(settings, SESSION_COOKIE)
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    return _secure_name(settings, CSRF_COOKIE)
+
+
+def session_cookie(request: Request) -> str | None:
+    """The browser's session token, if it sent one."""
+    return request.cookies.get(session_cookie_name(request.app.state.settings))
+
+
 def csrf_seed(request: Request) -> str | None:
-    return request.cookies.get(SESSION_COOKIE) or request.cookies.get(CSRF_COOKIE)
+    settings: Settings = request.app.state.settings
+    return session_cookie(request) or request.cookies.get(csrf_cookie_name(settings))
 
 
 async def csrf_protect(request: Request) -> None:
@@ -39,7 +59,7 @@ async def csrf_protect(request: Request) -> None:
     API calls without a session cookie carry no ambient credential, so they need none."""
     if request.method in SAFE_METHODS:
         return
-    if request.url.path.startswith("/api/") and not request.cookies.get(SESSION_COOKIE):
+    if request.url.path.startswith("/api/") and not session_cookie(request):
         return  # no ambient credential: bearer-token and token-issuing calls need no token
     seed = csrf_seed(request)
     sent = request.headers.get(CSRF_HEADER)

@@ -16,7 +16,7 @@ from app.i18n import locale_from_accept_language, pick_locale
 from app.models import User
 from app.services.errors import DomainError, Forbidden, Unauthenticated
 from app.services.people import auth as auth_service
-from app.web.csrf import SESSION_COOKIE
+from app.web.csrf import session_cookie
 
 log = logging.getLogger("livret.web")
 
@@ -77,7 +77,7 @@ def _resolve_user(request: Request, session: Session, settings: Settings) -> Use
         user: User | None = request.state.user
         return user
     user = None
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_cookie(request)
     if token:
         auth_session = auth_service.resolve_session(session, settings, token)
         if auth_session is not None:

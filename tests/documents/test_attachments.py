@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.i18n import translate
 from app.models import Attachment, AuditEvent, WorkSituation
 from app.services.degree_conditions import evidence as degree
 from app.services.documents import attachments, storage
@@ -34,9 +35,10 @@ from app.services.documents.storage import (
     sniff_content_type,
     store_upload,
 )
-from app.services.errors import ContentTooLarge, NotFound
+from app.services.errors import ContentTooLarge, InvalidInput, NotFound
 from app.services.journal import situations as journal
 from tests.helpers import Personas, bearer, csrf_for, jpeg_bytes, login_as, pdf_bytes, png_bytes
+from tests.mailbox import app_with
 
 API = "/api/v1"
 MB = 1024 * 1024
@@ -208,6 +210,57 @@ def test_store_upload_writes_a_uuid_named_file(tmp_path: Path) -> None:
     assert stored.path.read_bytes() == data
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert (stored.size_bytes, stored.content_type) == (len(data), PNG)
+
+
+def _docx_with_a_part_of(megabytes: int) -> bytes:
+    """A real docx whose one extra part is ``megabytes`` of zeros: a few hundred kB on disk."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml", _content_types("word/document.xml", f"{DOCX}.main+xml")
+        )
+        archive.writestr("word/document.xml", b"<document/>")
+        with archive.open("word/media/filler.bin", "w") as entry:
+            chunk = bytes(MB)
+            for _ in range(megabytes):
+                entry.write(chunk)
+    return buffer.getvalue()
+
+
+def test_a_document_expanding_past_the_limit_is_refused_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    data = _docx_with_a_part_of(storage.MAX_EXPANDED_BYTES // MB + 1)
+    assert len(data) < MB  # small on disk: the size cap alone lets it through
+    with pytest.raises(InvalidInput) as caught:
+        store_upload(io.BytesIO(data), tmp_path)
+    assert caught.value.field_errors == {"file": "expands"}
+    assert "100 MB" in translate("en", caught.value.message, **caught.value.params)
+    assert files_in(tmp_path) == set()
+
+
+def test_a_document_expanding_within_the_limit_is_accepted(tmp_path: Path) -> None:
+    stored = store_upload(io.BytesIO(_docx_with_a_part_of(2)), tmp_path)
+    assert stored.content_type == DOCX
+
+
+def test_an_unwritable_attachments_folder_answers_503_and_saves_nothing(
+    connection: Connection, db: Session, settings: Settings, personas: Personas
+) -> None:
+    blocked = settings.data_dir / "not-a-folder"
+    blocked.write_text("a file where the data folder should be")
+    broken = settings.model_copy(update={"data_dir": blocked})
+    situation = new_situation(db, personas)
+    with TestClient(app_with(broken, connection)) as client:
+        response = upload(
+            client,
+            bearer(db, personas.apprentice_a),
+            f"{API}/work-situations/{situation.id}/attachments",
+            pdf_bytes(),
+        )
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Les fichiers ne peuvent pas être enregistrés")
+    assert count(db, Attachment) == 0
 
 
 # --- API helpers ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.schemas.apprenticeship import (
 from app.services.access import roles_of
 from app.services.school import apprenticeships as apprenticeship_service
 from app.web.deps import DbSession
+from app.web.params import PathId
 
 router = APIRouter(tags=["apprenticeships"])
 
@@ -49,7 +50,7 @@ def list_apprenticeships(session: DbSession, user: ApiUser) -> list[Apprenticesh
 
 @router.get("/apprenticeships/{apprenticeship_id}", response_model=ApprenticeshipRead)
 def get_apprenticeship(
-    apprenticeship_id: int, session: DbSession, user: ApiUser
+    apprenticeship_id: PathId, session: DbSession, user: ApiUser
 ) -> ApprenticeshipRead:
     return apprenticeship_read(apprenticeship_service.get(session, user, apprenticeship_id), user)
 

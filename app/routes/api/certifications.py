@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Path
 
 from app.models import Certification
 from app.routes.api.deps import ApiUser
+from app.schemas.common import SafeStr
 from app.schemas.referential import (
     BlockRead,
     CertificationRead,
@@ -83,6 +86,8 @@ def list_certifications(session: DbSession, user: ApiUser) -> list[Certification
 
 @router.get("/certifications/{rncp_code}", response_model=CertificationRead)
 def get_certification(
-    session: DbSession, user: ApiUser, rncp_code: str = Path(pattern=r"^[A-Za-z0-9]{1,20}$")
+    session: DbSession,
+    user: ApiUser,
+    rncp_code: Annotated[SafeStr, Path(pattern=r"^[A-Za-z0-9]{1,20}$")],
 ) -> CertificationRead:
     return certification_read(referential_service.get_certification(session, rncp_code))

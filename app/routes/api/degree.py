@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from app.models import EnglishResult
 from app.routes.api.deps import ApiUser
-from app.routes.api.journal import UPLOAD_OPENAPI, Id, Upload, attachment_read
+from app.routes.api.journal import UPLOAD_OPENAPI, Upload, attachment_read
 from app.schemas.degree import (
     EnglishResultCreate,
     EnglishResultRead,
@@ -17,6 +17,7 @@ from app.schemas.journal import AttachmentRead
 from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
 from app.web.deps import AppSettings, DbSession, client_ip
+from app.web.params import PathId
 
 router = APIRouter(tags=["degree"])
 
@@ -39,7 +40,7 @@ def english_result_read(result: EnglishResult) -> EnglishResultRead:
     response_model=list[EnglishResultRead],
 )
 def list_english_results(
-    apprenticeship_id: Id, session: DbSession, user: ApiUser
+    apprenticeship_id: PathId, session: DbSession, user: ApiUser
 ) -> list[EnglishResultRead]:
     return [
         english_result_read(r)
@@ -53,7 +54,7 @@ def list_english_results(
     status_code=201,
 )
 def create_english_result(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     body: EnglishResultCreate,
     request: Request,
     session: DbSession,
@@ -76,7 +77,7 @@ def create_english_result(
     openapi_extra=UPLOAD_OPENAPI,
 )
 def upload_english_certificate(
-    result_id: Id,
+    result_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,
@@ -100,7 +101,7 @@ def upload_english_certificate(
     response_model=list[MobilityPeriodRead],
 )
 def list_mobility_periods(
-    apprenticeship_id: Id, session: DbSession, user: ApiUser
+    apprenticeship_id: PathId, session: DbSession, user: ApiUser
 ) -> list[MobilityPeriodRead]:
     return [
         MobilityPeriodRead.model_validate(p)
@@ -114,7 +115,7 @@ def list_mobility_periods(
     status_code=201,
 )
 def create_mobility_period(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     body: MobilityPeriodCreate,
     request: Request,
     session: DbSession,

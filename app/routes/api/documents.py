@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from app.routes.api.deps import ApiUser
 from app.routes.documents import PDF_RESPONSES, livret_response
 from app.web.deps import AppSettings, DbSession
+from app.web.params import PathId
 
 router = APIRouter(tags=["documents"])
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["documents"])
     responses=PDF_RESPONSES,
 )
 def get_livret_pdf(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from app.models import Attachment, SituationStatus, WorkSituation
 from app.routes.api.deps import ApiUser
 from app.routes.uploads import Upload
 from app.schemas.apprenticeship import PersonRead
+from app.schemas.common import SafeStr
 from app.schemas.journal import (
     AcknowledgementCreate,
     AttachmentRead,
@@ -25,10 +26,10 @@ from app.services.documents import attachments as attachment_service
 from app.services.documents import storage
 from app.services.journal import situations as journal_service
 from app.web.deps import AppSettings, DbSession, client_ip
+from app.web.params import PathId
 
 router = APIRouter(tags=["journal"])
 
-Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-store",
@@ -111,15 +112,16 @@ def situation_read(situation: WorkSituation) -> WorkSituationRead:
     "/apprenticeships/{apprenticeship_id}/work-situations", response_model=WorkSituationPage
 )
 def list_work_situations(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     session: DbSession,
     user: ApiUser,
     status: SituationStatus | None = None,
     competency: Annotated[
-        str | None, Query(pattern=journal_service.CODE_PATTERN, description="competency code")
+        SafeStr | None,
+        Query(pattern=journal_service.CODE_PATTERN, description="competency code"),
     ] = None,
     block: Annotated[
-        str | None, Query(pattern=journal_service.CODE_PATTERN, description="block code")
+        SafeStr | None, Query(pattern=journal_service.CODE_PATTERN, description="block code")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=journal_service.PAGE_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -150,7 +152,7 @@ def list_work_situations(
     status_code=201,
 )
 def create_work_situation(
-    apprenticeship_id: Id,
+    apprenticeship_id: PathId,
     body: WorkSituationCreate,
     request: Request,
     session: DbSession,
@@ -167,13 +169,15 @@ def create_work_situation(
 
 
 @router.get("/work-situations/{situation_id}", response_model=WorkSituationRead)
-def get_work_situation(situation_id: Id, session: DbSession, user: ApiUser) -> WorkSituationRead:
+def get_work_situation(
+    situation_id: PathId, session: DbSession, user: ApiUser
+) -> WorkSituationRead:
     return situation_read(journal_service.get_situation(session, user, situation_id))
 
 
 @router.patch("/work-situations/{situation_id}", response_model=WorkSituationRead)
 def update_work_situation(
-    situation_id: Id,
+    situation_id: PathId,
     body: WorkSituationUpdate,
     request: Request,
     session: DbSession,
@@ -193,7 +197,7 @@ def update_work_situation(
 
 @router.delete("/work-situations/{situation_id}", status_code=204)
 def delete_work_situation(
-    situation_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
+    situation_id: PathId, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> Response:
     journal_service.delete_situation(
         session,
@@ -207,7 +211,7 @@ def delete_work_situation(
 
 @router.post("/work-situations/{situation_id}/submit", response_model=WorkSituationRead)
 def submit_work_situation(
-    situation_id: Id, request: Request, session: DbSession, user: ApiUser
+    situation_id: PathId, request: Request, session: DbSession, user: ApiUser
 ) -> WorkSituationRead:
     return situation_read(
         journal_service.submit(session, user, situation_id, ip=client_ip(request))
@@ -216,7 +220,7 @@ def submit_work_situation(
 
 @router.post("/work-situations/{situation_id}/acknowledge", response_model=WorkSituationRead)
 def acknowledge_work_situation(
-    situation_id: Id,
+    situation_id: PathId,
     request: Request,
     session: DbSession,
     user: ApiUser,
@@ -230,7 +234,7 @@ def acknowledge_work_situation(
 
 @router.post("/work-situations/{situation_id}/request-changes", response_model=WorkSituationRead)
 def request_changes_to_work_situation(
-    situation_id: Id,
+    situation_id: PathId,
     body: ChangeRequestCreate,
     request: Request,
     session: DbSession,
@@ -253,7 +257,7 @@ def request_changes_to_work_situation(
     openapi_extra=UPLOAD_OPENAPI,
 )
 def upload_work_situation_attachment(
-    situation_id: Id,
+    situation_id: PathId,
     request: Request,
     session: DbSession,
     settings: AppSettings,
@@ -274,7 +278,7 @@ def upload_work_situation_attachment(
 
 @router.get("/work-situations/{situation_id}/attachments", response_model=list[AttachmentRead])
 def list_work_situation_attachments(
-    situation_id: Id, session: DbSession, user: ApiUser
+    situation_id: PathId, session: DbSession, user: ApiUser
 ) -> list[AttachmentRead]:
     return [
         attachment_read(a)
@@ -284,7 +288,7 @@ def list_work_situation_attachments(
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
 def download_attachment(
-    attachment_id: Id, session: DbSession, settings: AppSettings, user: ApiUser
+    attachment_id: PathId, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> FileResponse:
     download = attachment_service.open_download(
         session, user, settings.attachments_dir, attachment_id
@@ -301,7 +305,11 @@ def download_attachment(
 
 @router.delete("/attachments/{attachment_id}", status_code=204)
 def delete_attachment(
-    attachment_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
+    attachment_id: PathId,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    user: ApiUser,
 ) -> Response:
     attachment_service.delete_attachment(
         session, user, settings.attachments_dir, attachment_id, ip=client_ip(request)

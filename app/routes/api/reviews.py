@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 
 from app.models import Party, RatingSource
 from app.routes.api.deps import ApiUser
@@ -30,10 +30,9 @@ from app.services.reviews import rules as review_rules
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput, ReviewDetail
 from app.web.deps import AppSettings, DbSession, auth_method, client_ip
+from app.web.params import PathId, Semester
 
 router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=["reviews"])
-
-Semester = Path(ge=1, le=12)
 
 
 def _ratings(items: list[RatingIn]) -> list[RatingInput]:
@@ -47,7 +46,7 @@ def review_read(detail: ReviewDetail, today: date, overdue_days: int) -> ReviewR
         for item in block.items:
             block_codes.setdefault(item.competency.id, []).append(block.code)
 
-    def rating(source: RatingSource, competency_id: int) -> RatingRead | None:
+    def rating(source: RatingSource, competency_id: PathId) -> RatingRead | None:
         found = detail.ratings[source].get(competency_id)
         return RatingRead.model_validate(found) if found else None
 
@@ -111,7 +110,7 @@ def _read(detail: ReviewDetail, settings: AppSettings) -> ReviewRead:
 
 @router.get("", response_model=list[ReviewSummary])
 def list_reviews(
-    apprenticeship_id: int, session: DbSession, settings: AppSettings, user: ApiUser
+    apprenticeship_id: PathId, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> list[ReviewSummary]:
     _appr, reviews = review_detail.list_reviews(session, user, apprenticeship_id)
     today = date.today()
@@ -132,24 +131,24 @@ def list_reviews(
 
 @router.get("/{semester}", response_model=ReviewRead)
 def get_review(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     return _read(review_detail.load_detail(session, user, apprenticeship_id, semester), settings)
 
 
 @router.patch("/{semester}", response_model=ReviewRead)
 def adjust_review_dates(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     body: ReviewDatesPatch,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     detail = review_service.adjust_dates(
         session,
@@ -165,14 +164,14 @@ def adjust_review_dates(
 
 @router.put("/{semester}/assessments/{party}", response_model=ReviewRead)
 def put_assessment(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     party: Party,
     body: AssessmentPut,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     detail = review_service.save_assessment(
         session,
@@ -190,13 +189,13 @@ def put_assessment(
 
 @router.put("/{semester}/agreed", response_model=ReviewRead)
 def put_agreed(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     body: AgreedPut,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     detail = review_service.save_agreed(
         session,
@@ -213,13 +212,13 @@ def put_agreed(
 
 @router.post("/{semester}/signatures", response_model=ReviewRead, status_code=201)
 def sign_review(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     body: SignatureCreate,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     detail = review_service.sign(
         session,
@@ -238,13 +237,13 @@ def sign_review(
 
 @router.post("/{semester}/reopen", response_model=ReviewRead)
 def reopen_review(
-    apprenticeship_id: int,
+    apprenticeship_id: PathId,
     body: ReopenCreate,
     request: Request,
     session: DbSession,
     settings: AppSettings,
     user: ApiUser,
-    semester: int = Semester,
+    semester: Semester,
 ) -> ReviewRead:
     detail = review_service.reopen(
         session, user, apprenticeship_id, semester, reason=body.reason, ip=client_ip(request)
@@ -254,7 +253,7 @@ def reopen_review(
 
 @router.get("/{semester}/verification", response_model=VerificationRead)
 def verify_review(
-    apprenticeship_id: int, session: DbSession, user: ApiUser, semester: int = Semester
+    apprenticeship_id: PathId, session: DbSession, user: ApiUser, semester: Semester
 ) -> VerificationRead:
     detail = review_detail.load_detail(session, user, apprenticeship_id, semester)
     result = detail.verification()

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.i18n import N_
 from app.models import Attachment
-from app.services.errors import ContentTooLarge, InvalidInput, NotFound
+from app.services.errors import ContentTooLarge, InvalidInput, NotFound, ServiceUnavailable
 
 log = logging.getLogger("livret.attachments")
 
@@ -53,6 +53,7 @@ MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // (1024 * 1024)
 CHUNK_BYTES = 64 * 1024
 FILENAME_MAX = 255
 TOO_LARGE = N_("The file is larger than the {limit} MB limit.")
+UNWRITABLE = N_("Files cannot be stored right now. Nothing was saved; try again later.")
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -61,6 +62,10 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 ODT = "application/vnd.oasis.opendocument.text"
+
+# Zip-based documents: what their parts may expand to, all together, once opened.
+ZIP_BASED = frozenset({DOCX, XLSX, PPTX, ODT})
+MAX_EXPANDED_BYTES = 100 * 1024 * 1024
 
 # Accepted types and the file extensions that go with them (the first one is the default).
 EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -136,6 +141,38 @@ def _sniff_zip(fh: BinaryIO) -> str | None:
         return None
 
 
+def check_zip_expansion(fh: BinaryIO, limit: int) -> None:
+    """Refuse a zip-based document whose parts expand beyond ``limit`` bytes (a "zip bomb":
+    a few hundred kB that open into gigabytes in whoever reads them next). The parts are read
+    through, within their declared sizes, so a part that lies about its size fails its CRC."""
+    try:
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as archive:
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > limit:
+                raise _expands_too_much(limit)
+            for info in infos:
+                with archive.open(info) as entry:
+                    while entry.read(CHUNK_BYTES):
+                        pass
+    except _ZIP_ERRORS as exc:
+        raise InvalidInput(
+            N_("This document is damaged: its parts do not match their description."),
+            field_errors={"file": "damaged"},
+        ) from exc
+
+
+def _expands_too_much(limit: int) -> InvalidInput:
+    return InvalidInput(
+        N_(
+            "This document expands to more than {limit} MB once opened, which documents of "
+            "this kind never need: it is refused."
+        ),
+        field_errors={"file": "expands"},
+        limit=limit // (1024 * 1024),
+    )
+
+
 # --- Names ------------------------------------------------------------------------------------
 
 
@@ -178,8 +215,12 @@ class StoredFile:
 def store_upload(stream: BinaryIO, directory: Path) -> StoredFile:
     """Copy ``stream`` in chunks to a temporary file (stopping past the size limit), check its
     type, then rename it into place. Nothing is left on disk when this raises."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".part")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".part")
+    except OSError as exc:
+        log.error("Cannot write evidence files to %s: %s", directory, exc)
+        raise ServiceUnavailable(UNWRITABLE) from exc
     tmp_path = Path(tmp_name)
     try:
         digest = hashlib.sha256()
@@ -202,11 +243,17 @@ def store_upload(stream: BinaryIO, directory: Path) -> StoredFile:
                     ),
                     field_errors={"file": "type"},
                 )
+            if content_type in ZIP_BASED:
+                check_zip_expansion(out, MAX_EXPANDED_BYTES)
             out.flush()
             os.fsync(out.fileno())
         stored_name = uuid.uuid4().hex
         final_path = directory / stored_name
         os.replace(tmp_path, final_path)
+    except OSError as exc:  # the disk is full, or the folder went away
+        tmp_path.unlink(missing_ok=True)
+        log.error("Cannot write evidence files to %s: %s", directory, exc)
+        raise ServiceUnavailable(UNWRITABLE) from exc
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import CompetencyRating, Party, RatingSource, User
+from app.services import validation
 from app.services.access import roles_of
 from app.services.errors import InvalidInput
 from app.services.referentials.views import CompetencyView
@@ -142,6 +143,7 @@ def parse_level(raw: str) -> tuple[int | None, bool]:
         return None, False
     if raw == "na":
         return None, True
-    if raw.isdigit() and len(raw) <= 3:
-        return int(raw), False
+    level = validation.ascii_int(raw, max_digits=3)
+    if level is not None:
+        return level, False
     raise InvalidInput("Choose a level from the list.", field_errors={"level": "invalid"})

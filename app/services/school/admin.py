@@ -30,7 +30,7 @@ from app.models import (
     SemesterReview,
     User,
 )
-from app.services import audit
+from app.services import audit, validation
 from app.services.access import get_visible_apprenticeship, require_admin
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.people import users as users_service
@@ -602,7 +602,7 @@ def clean_siret(value: str) -> str | None:
     digits = "".join(value.split())
     if not digits:
         return None
-    if len(digits) != 14 or not digits.isdigit():
+    if len(digits) != 14 or validation.ascii_int(digits, max_digits=14) is None:
         raise ValueError(digits)
     return digits
 

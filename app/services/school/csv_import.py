@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from app.i18n import N_
 from app.models import Apprenticeship, Cohort, Organisation, OrganisationKind, User
-from app.services import audit
+from app.services import audit, validation
 from app.services.access import require_admin
 from app.services.errors import InvalidInput
 from app.services.people import users as users_service
@@ -375,8 +375,9 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
     semester_count = 6
     raw_count = record.get("semester_count", "")
     if raw_count:
-        if raw_count.isdigit() and 1 <= int(raw_count) <= 12:
-            semester_count = int(raw_count)
+        count = validation.ascii_int(raw_count, max_digits=2)
+        if count is not None and 1 <= count <= 12:
+            semester_count = count
         else:
             plan.add_error(
                 line,
