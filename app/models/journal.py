@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import N_
 from app.models.apprenticeship import Apprenticeship
 from app.models.base import Base, Timestamped
 from app.models.certification import Competency
@@ -18,6 +19,18 @@ class SituationStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     ACKNOWLEDGED = "acknowledged"
+
+    @property
+    def label(self) -> str:
+        """A msgid for people (translate it where it is shown)."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    SituationStatus.DRAFT: N_("draft"),
+    SituationStatus.SUBMITTED: N_("submitted"),
+    SituationStatus.ACKNOWLEDGED: N_("acknowledged"),
+}
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from app.i18n import N_
+
 
 class Party(enum.StrEnum):
     """The three roles a person can hold toward an apprenticeship."""
@@ -11,3 +13,15 @@ class Party(enum.StrEnum):
     APPRENTICE = "apprentice"
     TUTOR = "tutor"
     SUPERVISOR = "supervisor"
+
+    @property
+    def label(self) -> str:
+        """A msgid for people (translate it where it is shown)."""
+        return _PARTY_LABELS[self]
+
+
+_PARTY_LABELS = {
+    Party.APPRENTICE: N_("Apprentice"),
+    Party.TUTOR: N_("Tutor"),
+    Party.SUPERVISOR: N_("Supervisor"),
+}

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.i18n import N_
 from app.models.apprenticeship import Apprenticeship
 from app.models.base import Base, Timestamped
 from app.models.certification import Competency
@@ -28,6 +29,11 @@ class RatingSource(enum.StrEnum):
     def of(cls, party: Party) -> RatingSource:
         """The ratings of ``party`` (the one conversion between the two enums)."""
         return cls(party.value)
+
+    @property
+    def label(self) -> str:
+        """A msgid for people (translate it where it is shown)."""
+        return N_("Agreed level") if self is RatingSource.AGREED else Party(self.value).label
 
 
 def _enum(cls: type[enum.Enum], length: int) -> Enum:

@@ -18,12 +18,17 @@ from pydantic import BeforeValidator, Field
 
 from app.i18n import N_, translate
 from app.schemas.common import FormModel, SafeStr
-from app.services.errors import Conflict, DomainError, InvalidInput
-from app.services.people.passwords import MIN_PASSWORD_LENGTH
-from app.services.school import admin as admin_service
+from app.services.errors import Conflict, InvalidInput
+from app.services.pages import admin as admin_overview
+from app.services.people import accounts
+from app.services.people.rules import MIN_PASSWORD_LENGTH
+from app.services.reviews import workflow as review_workflow
+from app.services.school import apprenticeships as apprenticeship_service
+from app.services.school import cohorts as cohort_service
 from app.services.school import csv_import
 from app.services.validation import MAX_DB_INT
 from app.web.deps import AdminUser, DbSession, client_ip
+from app.web.forms import form_errors
 from app.web.htmx import is_htmx, is_htmx_partial
 from app.web.params import PathId, QueryId
 from app.web.templating import templates
@@ -111,22 +116,6 @@ def _render(
     return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
 
 
-def _field_errors(request: Request, exc: DomainError, prefix: str = "") -> dict[str, str]:
-    """Messages to show next to each field (``_form`` for the form as a whole)."""
-    locale = request.state.locale
-    summary = translate(locale, exc.message, **exc.params)
-    if isinstance(exc, admin_service.FormInvalid):
-        errors = {
-            prefix + name: translate(locale, message, **params)
-            for name, (message, params) in exc.messages.items()
-        }
-        errors[prefix + "_form"] = summary
-        return errors
-    if exc.field_errors:
-        return {prefix + name: summary for name in exc.field_errors}
-    return {prefix + "_form": summary}
-
-
 def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
@@ -141,7 +130,9 @@ def _toast(request: Request, message: str) -> dict[str, str]:
 
 @router.get("", response_class=HTMLResponse)
 def admin_index(request: Request, session: DbSession, user: AdminUser) -> Response:
-    return _render(request, "admin/index.html", {"overview": admin_service.overview(session, user)})
+    return _render(
+        request, "admin/index.html", {"overview": admin_overview.overview(session, user)}
+    )
 
 
 # --- Cohorts ----------------------------------------------------------------------------------
@@ -161,8 +152,8 @@ def _cohorts_page(
         request,
         "admin/cohorts.html",
         {
-            "cohorts": admin_service.list_cohorts(session, user),
-            "options": admin_service.cohort_options(session, user),
+            "cohorts": cohort_service.list_cohorts(session, user),
+            "options": cohort_service.cohort_options(session, user),
             "form": form or CohortForm(intake_year=date.today().year),
             "errors": errors or {},
             "done": done,
@@ -181,10 +172,10 @@ def create_cohort(
     form: Annotated[CohortForm, Form()], request: Request, session: DbSession, user: AdminUser
 ) -> Response:
     try:
-        admin_service.create_cohort(
+        cohort_service.create_cohort(
             session,
             user,
-            admin_service.CohortInput(
+            cohort_service.CohortInput(
                 certification_id=form.certification_id,
                 school_id=form.school_id,
                 new_school_name=form.new_school_name,
@@ -194,7 +185,7 @@ def create_cohort(
             ip=client_ip(request),
         )
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc)
+        errors = form_errors(request.state.locale, exc)
         return _cohorts_page(
             request, session, user, form=form, errors=errors, status=exc.status_code
         )
@@ -215,7 +206,7 @@ def _users_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    users = admin_service.list_users(session, user, q=q, page=page)
+    users = accounts.list_users(session, user, q=q, page=page)
     context = {"users": users, "form": form or UserCreateForm(), "errors": errors or {}}
     template = (
         "admin/partials/users_results.html" if is_htmx_partial(request) else "admin/users.html"
@@ -239,10 +230,10 @@ def create_user(
     form: Annotated[UserCreateForm, Form()], request: Request, session: DbSession, user: AdminUser
 ) -> Response:
     try:
-        created = admin_service.create_user(
+        created = accounts.create_user(
             session,
             user,
-            admin_service.UserInput(
+            accounts.UserInput(
                 email=form.email,
                 full_name=form.full_name,
                 locale=form.locale,
@@ -252,7 +243,7 @@ def create_user(
             ip=client_ip(request),
         )
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc)
+        errors = form_errors(request.state.locale, exc)
         return _users_page(request, session, user, form=form, errors=errors, status=exc.status_code)
     return _see_other(f"/admin/users/{created.id}?done=created")
 
@@ -267,7 +258,7 @@ def _user_page(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    detail = admin_service.user_detail(session, user, user_id)
+    detail = accounts.user_detail(session, user, user_id)
     return _render(
         request,
         "admin/user.html",
@@ -298,7 +289,7 @@ def _after_activation(request: Request, account: Any, message: str, done: str) -
 def deactivate_user(
     user_id: PathId, request: Request, session: DbSession, user: AdminUser
 ) -> Response:
-    account = admin_service.set_active(session, user, user_id, False, ip=client_ip(request))
+    account = accounts.set_active(session, user, user_id, False, ip=client_ip(request))
     return _after_activation(request, account, N_("Account deactivated."), "deactivated")
 
 
@@ -306,7 +297,7 @@ def deactivate_user(
 def reactivate_user(
     user_id: PathId, request: Request, session: DbSession, user: AdminUser
 ) -> Response:
-    account = admin_service.set_active(session, user, user_id, True, ip=client_ip(request))
+    account = accounts.set_active(session, user, user_id, True, ip=client_ip(request))
     return _after_activation(request, account, N_("Account reactivated."), "reactivated")
 
 
@@ -319,9 +310,9 @@ def reset_password(
     user: AdminUser,
 ) -> Response:
     try:
-        admin_service.reset_password(session, user, user_id, form.password, ip=client_ip(request))
+        accounts.reset_password(session, user, user_id, form.password, ip=client_ip(request))
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc)
+        errors = form_errors(request.state.locale, exc)
         return _user_page(request, session, user, user_id, errors=errors, status=exc.status_code)
     return _see_other(f"/admin/users/{user_id}?done=password")
 
@@ -337,7 +328,9 @@ def apprenticeships(
     cohort: QueryId = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    listing = admin_service.list_apprenticeships(session, user, cohort_id=cohort, page=page)
+    listing = apprenticeship_service.list_apprenticeships(
+        session, user, cohort_id=cohort, page=page
+    )
     return _render(request, "admin/apprenticeships.html", {"listing": listing})
 
 
@@ -354,7 +347,7 @@ def _new_apprenticeship_page(
         request,
         "admin/apprenticeship_new.html",
         {
-            "options": admin_service.apprenticeship_options(session, user),
+            "options": apprenticeship_service.apprenticeship_options(session, user),
             "form": form or ApprenticeshipForm(semester_count=6),
             "errors": errors or {},
         },
@@ -381,14 +374,14 @@ def create_apprenticeship(
     user: AdminUser,
 ) -> Response:
     try:
-        appr = admin_service.create_apprenticeship(
+        appr = apprenticeship_service.create_from_emails(
             session,
             user,
-            admin_service.ApprenticeshipInput(**form.model_dump()),
+            apprenticeship_service.ApprenticeshipByEmail(**form.model_dump()),
             ip=client_ip(request),
         )
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc)
+        errors = form_errors(request.state.locale, exc)
         return _new_apprenticeship_page(
             request, session, user, form=form, errors=errors, status=exc.status_code
         )
@@ -407,14 +400,14 @@ def _apprenticeship_page(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    edit = admin_service.apprenticeship_edit(session, user, apprenticeship_id)
+    edit = apprenticeship_service.apprenticeship_edit(session, user, apprenticeship_id)
     appr = edit.apprenticeship
     return _render(
         request,
         "admin/apprenticeship.html",
         {
             "edit": edit,
-            "options": admin_service.apprenticeship_options(session, user),
+            "options": apprenticeship_service.apprenticeship_options(session, user),
             "parties": parties
             or PartiesForm(tutor_email=appr.tutor.email, supervisor_email=appr.supervisor.email),
             "dates": dates or {},
@@ -445,7 +438,7 @@ def change_parties(
     user: AdminUser,
 ) -> Response:
     try:
-        admin_service.change_parties(
+        apprenticeship_service.change_parties(
             session,
             user,
             apprenticeship_id,
@@ -454,7 +447,7 @@ def change_parties(
             ip=client_ip(request),
         )
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc, prefix="parties-")
+        errors = form_errors(request.state.locale, exc, prefix="parties-")
         return _apprenticeship_page(
             request,
             session,
@@ -479,7 +472,7 @@ def adjust_semester_dates(
     semester: Annotated[int, Path(ge=1, le=12)],
 ) -> Response:
     try:
-        admin_service.adjust_semester_dates(
+        review_workflow.adjust_dates(
             session,
             user,
             apprenticeship_id,
@@ -489,7 +482,7 @@ def adjust_semester_dates(
             ip=client_ip(request),
         )
     except FORM_ERRORS as exc:
-        errors = _field_errors(request, exc, prefix=f"s{semester}-")
+        errors = form_errors(request.state.locale, exc, prefix=f"s{semester}-")
         return _apprenticeship_page(
             request,
             session,

@@ -14,6 +14,7 @@ from app.i18n import LOCALES, N_, translate
 from app.models import User
 from app.schemas.common import SafeStr
 from app.services.people import auth as auth_service
+from app.services.people import rules as people_rules
 from app.services.people import signin_links
 from app.services.people import users as users_service
 from app.services.people.auth import LoginOutcome
@@ -52,8 +53,8 @@ def login(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    email: Annotated[SafeStr, Form(max_length=254)],
-    password: Annotated[SafeStr, Form(max_length=1024)],
+    email: Annotated[SafeStr, Form(max_length=people_rules.EMAIL_MAX)],
+    password: Annotated[SafeStr, Form(max_length=people_rules.PASSWORD_MAX)],
     next: Annotated[SafeStr, Form(max_length=2000)] = "/",
 ) -> Response:
     result = auth_service.authenticate(session, settings, email, password, client_ip(request))
@@ -124,7 +125,7 @@ def request_signin_link(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    email: Annotated[SafeStr, Form(max_length=254)],
+    email: Annotated[SafeStr, Form(max_length=people_rules.EMAIL_MAX)],
 ) -> Response:
     """Queue a sign-in link if the account may have one; the answer never tells."""
     signin_links.request_link(session, settings, email, ip=client_ip(request))

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from app.i18n import translate
+from app.i18n import N_
 from app.models import CEFR_LEVELS, Party, User
 from app.routes.uploads import Upload
 from app.schemas.common import FormModel
@@ -20,8 +20,9 @@ from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
 from app.services.errors import InvalidInput
 from app.services.school import apprenticeships as apprenticeship_service
+from app.services.validation import Collector
 from app.web.deps import AppSettings, CurrentUser, DbSession, client_ip
-from app.web.forms import parse_form_date
+from app.web.forms import form_errors, parse_form_date
 from app.web.params import PathId
 from app.web.templating import templates
 
@@ -42,11 +43,15 @@ class MobilityForm(FormModel):
     ends_on: str = Field(default="", max_length=40)
 
 
-def _date(raw: str, field: str) -> date:
-    parsed = parse_form_date(raw)
-    if parsed is None:
-        raise InvalidInput("Enter a date (YYYY-MM-DD).", field_errors={field: "invalid"})
-    return parsed
+def _dates(form: FormModel, *fields: str) -> list[date]:
+    """The form's dates, or FieldErrors naming each one that is not a date."""
+    errors = Collector()
+    parsed = [parse_form_date(getattr(form, field)) for field in fields]
+    for field, value in zip(fields, parsed, strict=True):
+        if value is None:
+            errors.add(field, N_("Enter a date (YYYY-MM-DD)."))
+    errors.raise_if_any()
+    return [value for value in parsed if value is not None]
 
 
 def _countries(locale: str) -> list[tuple[str, str]]:
@@ -67,7 +72,7 @@ def _english_page(
     user: User,
     appr_id: PathId,
     form: EnglishForm | None = None,
-    error: str | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     appr = apprenticeship_service.get(session, user, appr_id)
@@ -79,7 +84,7 @@ def _english_page(
             "appr": appr,
             "results": results,
             "form": form or EnglishForm(),
-            "error": error,
+            "errors": errors or {},
             "levels": CEFR_LEVELS,
             "can_write": _can_write(user, appr),
         },
@@ -107,14 +112,14 @@ def add_english_result(
             form.test_name,
             form.score,
             form.cefr_level.strip().upper(),
-            _date(form.taken_on, "taken_on"),
+            *_dates(form, "taken_on"),
         )
         degree_service.create_english_result(
             session, user, apprenticeship_id, data, ip=client_ip(request)
         )
     except InvalidInput as exc:
-        message = translate(request.state.locale, exc.message, **exc.params)
-        return _english_page(request, session, user, apprenticeship_id, form, message, 422)
+        errors = form_errors(request.state.locale, exc)
+        return _english_page(request, session, user, apprenticeship_id, form, errors, 422)
     return RedirectResponse(f"/apprenticeships/{apprenticeship_id}/english", status_code=303)
 
 
@@ -146,7 +151,7 @@ def _mobility_page(
     user: User,
     appr_id: PathId,
     form: MobilityForm | None = None,
-    error: str | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     appr = apprenticeship_service.get(session, user, appr_id)
@@ -159,7 +164,7 @@ def _mobility_page(
             "appr": appr,
             "periods": periods,
             "form": form or MobilityForm(),
-            "error": error,
+            "errors": errors or {},
             "countries": _countries(request.state.locale),
             "country_names": names,
             "total_weeks": sum(p.weeks for p in periods),
@@ -188,13 +193,12 @@ def add_mobility_period(
         data = degree_service.MobilityInput(
             form.country.strip().upper(),
             form.host,
-            _date(form.starts_on, "starts_on"),
-            _date(form.ends_on, "ends_on"),
+            *_dates(form, "starts_on", "ends_on"),
         )
         degree_service.create_mobility_period(
             session, user, apprenticeship_id, data, ip=client_ip(request)
         )
     except InvalidInput as exc:
-        message = translate(request.state.locale, exc.message, **exc.params)
-        return _mobility_page(request, session, user, apprenticeship_id, form, message, 422)
+        errors = form_errors(request.state.locale, exc)
+        return _mobility_page(request, session, user, apprenticeship_id, form, errors, 422)
     return RedirectResponse(f"/apprenticeships/{apprenticeship_id}/mobility", status_code=303)

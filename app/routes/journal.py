@@ -19,6 +19,7 @@ from app.schemas.common import FormModel, SafeStr, Version
 from app.services.access import roles_of
 from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError, InvalidInput
+from app.services.journal import rules as journal_rules
 from app.services.journal import situations as journal_service
 from app.services.referentials.views import referential_for
 from app.services.school import apprenticeships as apprenticeship_service
@@ -96,10 +97,12 @@ def _all_errors(
         form.competency_codes,
         **{f: getattr(form, f) for f in TEXT_FIELDS},
     )
-    for field, exc in journal_service.field_errors(session, user, appr_id, probe).items():
+    for field, (message, params) in journal_service.field_errors(
+        session, user, appr_id, probe
+    ).items():
         if field == "ends_on" and data is None:
             continue  # the unparsable date is already reported
-        errors.setdefault(field, translate(locale, exc.message, **exc.params))
+        errors.setdefault(field, translate(locale, message, **params))
     return data, errors
 
 
@@ -305,8 +308,8 @@ def _situation_page(
             "situation": situation,
             "appr": appr,
             "referential": referential,
-            "is_apprentice": Party.APPRENTICE in roles,
-            "is_tutor": Party.TUTOR in roles,
+            "can_edit": journal_rules.may_edit(roles, situation.status),
+            "can_review": journal_rules.may_review(roles, situation.status),
             "notice": notice,
             "error": error,
             "comment": comment,
@@ -430,7 +433,9 @@ def upload_attachment(
             "journal/partials/attachments.html",
             {
                 "situation": situation,
-                "is_apprentice": True,
+                "can_edit": journal_rules.may_edit(
+                    roles_of(user, situation.apprenticeship), situation.status
+                ),
                 "notice": _notice(request, "uploaded"),
             },
         )

@@ -17,7 +17,9 @@ from app.i18n import N_, translate
 from app.models import Party, User
 from app.schemas.common import FormModel, Version
 from app.services.errors import DomainError
+from app.services.people import rules as people_rules
 from app.services.reviews import page as review_page
+from app.services.reviews import rules as review_rules
 from app.services.reviews import sign_codes
 from app.services.reviews import workflow as review_service
 from app.services.reviews.detail import ReviewDetail
@@ -34,12 +36,12 @@ router = APIRouter(prefix="/apprenticeships/{apprenticeship_id}/reviews", tags=[
 class RatingForm(FormModel):
     version: Version
     level: str = Field(default="", max_length=3)
-    comment: str = Field(default="", max_length=5000)
+    comment: str = Field(default="", max_length=review_rules.COMMENT_MAX)
 
 
 class SummaryForm(FormModel):
     version: Version
-    text: str = Field(default="", max_length=20000)
+    text: str = Field(default="", max_length=review_rules.SUMMARY_MAX)
 
 
 class SignForm(FormModel):
@@ -47,7 +49,7 @@ class SignForm(FormModel):
     ``code`` we emailed (see app.services.reviews.sign_codes)."""
 
     role: Party
-    password: str = Field(default="", max_length=1024)
+    password: str = Field(default="", max_length=people_rules.PASSWORD_MAX)
     code: str = Field(default="", max_length=20)
 
 
@@ -56,7 +58,7 @@ class SignCodeForm(FormModel):
 
 
 class ReopenForm(FormModel):
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: str = Field(min_length=1, max_length=review_rules.REASON_MAX)
 
 
 def _toast(request: Request, message: str) -> dict[str, str]:

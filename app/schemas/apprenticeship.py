@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from app.schemas.common import BodyId, ReadModel, WriteModel
+from app.services.school import rules
 
 
 class PersonRead(ReadModel):
@@ -48,10 +49,7 @@ class ApprenticeshipCreate(WriteModel):
     cohort_id: BodyId
     starts_on: date
     ends_on: date
-    semester_count: int = Field(default=6, ge=1, le=12)
-
-    @model_validator(mode="after")
-    def _dates(self) -> ApprenticeshipCreate:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on")
-        return self
+    # The rules (school.rules) check the dates and the count; the bounds document them here.
+    semester_count: int = Field(
+        default=rules.DEFAULT_SEMESTERS, ge=rules.SEMESTERS_MIN, le=rules.SEMESTERS_MAX
+    )

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.schemas.common import ReadModel, WriteModel
 from app.schemas.journal import AttachmentRead
-from app.services.degree_conditions.evidence import HOST_MAX, SCORE_MAX, TEST_NAME_MAX
+from app.services.degree_conditions.rules import HOST_MAX, SCORE_MAX, TEST_NAME_MAX
 
 CefrLevel = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
 

@@ -5,30 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from app.models import Party
 from app.schemas.common import BodyId, ReadModel, Version, WriteModel
+from app.services.reviews import rules
 
 
 class RatingIn(WriteModel):
     competency_id: BodyId
     level: int | None = Field(default=None, ge=0, le=100)
     not_observed: bool = False
-    comment: str = Field(default="", max_length=5000)
-
-    @model_validator(mode="after")
-    def _level_or_not_observed(self) -> RatingIn:
-        if self.level is not None and self.not_observed:
-            raise ValueError("a competency is either rated or marked not observed, not both")
-        return self
+    comment: str = Field(default="", max_length=rules.COMMENT_MAX)
 
 
 class AssessmentPut(WriteModel):
     """Upserts the listed ratings of one party; others are left as they are."""
 
     version: Version = Field(description="The assessment version you last read (0 if none).")
-    general_comment: str | None = Field(default=None, max_length=20000)
+    general_comment: str | None = Field(default=None, max_length=rules.SUMMARY_MAX)
     ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
 
 
@@ -38,7 +33,7 @@ class AgreedPut(WriteModel):
     version: Annotated[Version, Field(ge=1)] = Field(
         description="The review version you last read."
     )
-    summary: str | None = Field(default=None, max_length=20000)
+    summary: str | None = Field(default=None, max_length=rules.SUMMARY_MAX)
     ratings: list[RatingIn] = Field(default_factory=list, max_length=500)
 
 
@@ -48,7 +43,7 @@ class SignatureCreate(WriteModel):
 
 
 class ReopenCreate(WriteModel):
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: str = Field(min_length=1, max_length=rules.REASON_MAX)
 
 
 class ReviewDatesPatch(WriteModel):

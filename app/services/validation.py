@@ -72,6 +72,11 @@ class Collector:
     def __bool__(self) -> bool:
         return bool(self.messages)
 
+    def merge(self, messages: Mapping[str, Message]) -> None:
+        """Record problems found elsewhere (a rule that answers field → message)."""
+        for field, message in messages.items():
+            self.messages.setdefault(field, message)
+
     def check(self, field: str, check: Callable[[], T]) -> T | None:
         """Run ``check``; record its :class:`InvalidInput` under ``field`` (or under the fields
         it names) instead of raising. Returns the check's value, or None when it failed."""
@@ -83,9 +88,13 @@ class Collector:
                 self.messages.setdefault(name, message)
             return None
 
-    def raise_if_any(self, message: str = FORM_INVALID) -> None:
+    def raise_if_any(self) -> None:
+        """Raise every recorded problem; a single one is also the summary."""
+        if len(self.messages) == 1:
+            [(message, params)] = self.messages.values()
+            raise FieldErrors(self.messages, message, **params)
         if self.messages:
-            raise FieldErrors(self.messages, message)
+            raise FieldErrors(self.messages)
 
 
 # --- Text ------------------------------------------------------------------------------------
@@ -109,6 +118,11 @@ def check_text(field: str, value: str) -> str:
     return value
 
 
+def one_line(value: str) -> str:
+    """``value`` with its runs of white space folded into one space, stripped."""
+    return _SPACES.sub(" ", value).strip()
+
+
 def text(
     field: str,
     value: str,
@@ -122,7 +136,7 @@ def text(
     """A text field: no forbidden character, stripped (or, ``single_line``, with its runs of
     white space folded into one space), present when ``required``, at most ``max_length``."""
     check_text(field, value)
-    value = _SPACES.sub(" ", value).strip() if single_line else value.strip()
+    value = one_line(value) if single_line else value.strip()
     if required and not value:
         raise FieldErrors.single(field, required_message)
     if len(value) > max_length:

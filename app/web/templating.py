@@ -22,13 +22,35 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.i18n import DEFAULT_LOCALE, LOCALES, get_translations
+from app.models import RatingSource
+from app.services import validation
+from app.services.degree_conditions import rules as degree_rules
+from app.services.journal import rules as journal_rules
+from app.services.people import rules as people_rules
 from app.services.referentials.views import short_code
+from app.services.reviews import rules as review_rules
 from app.services.reviews.rules import ReviewState
 from app.web import urls
 from app.web.deps import auth_method
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HASH_GROUPS = 4
+# Text limits, for the forms' maxlength (each defined by its domain's rules).
+LIMITS = {
+    "name": validation.NAME_MAX,
+    "email": people_rules.EMAIL_MAX,
+    "password": people_rules.PASSWORD_MAX,
+    "search": journal_rules.SEARCH_MAX,
+    "situation_title": journal_rules.TITLE_MAX,
+    "situation_text": journal_rules.TEXT_MAX,
+    "situation_comment": journal_rules.COMMENT_MAX,
+    "review_comment": review_rules.COMMENT_MAX,
+    "review_summary": review_rules.SUMMARY_MAX,
+    "review_reason": review_rules.REASON_MAX,
+    "english_test": degree_rules.TEST_NAME_MAX,
+    "english_score": degree_rules.SCORE_MAX,
+    "mobility_host": degree_rules.HOST_MAX,
+}
 
 
 def _locale(ctx: Context) -> str:
@@ -94,6 +116,10 @@ def environment(*, html: bool = True, strict: bool = False) -> Environment:
     env.globals["l10n"] = _localized
     env.globals["stored_message"] = _stored_message
     env.globals["ReviewState"] = ReviewState
+    env.globals["agreed_source"] = RatingSource.AGREED
+    env.globals["divergence_gap"] = lambda: review_rules.DIVERGENCE_GAP
+    env.globals["situation_sent_back"] = journal_rules.is_sent_back
+    env.globals["limits"] = LIMITS
     env.globals["apprenticeship_url"] = urls.apprenticeship_url
     env.globals["review_url"] = urls.review_url
     env.globals["situation_url"] = urls.situation_url

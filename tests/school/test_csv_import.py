@@ -343,3 +343,10 @@ def test_not_utf8_names_the_line(admin, db, settings, personas, cohort) -> None:
 def test_malformed_quotes(db, personas) -> None:
     plan = csv_import.validate_text(db, personas.admin, HEADER + '\n"unterminated,a,b\n')
     assert len(plan.errors) == 1 and plan.errors[0].message == "Malformed CSV: {detail}."
+
+
+def test_control_characters_are_refused_per_line(db, personas, cohort) -> None:
+    rows = [_row("a1@x.example", "A\x07 1"), _row("a2@x.example", company="Corp\x1b")]
+    errors = _errors(csv_import.validate_text(db, personas.admin, _csv(*rows)))
+    assert (2, "apprentice_name", "The text contains a character that is not allowed.") in errors
+    assert (3, "company_name", "The text contains a character that is not allowed.") in errors

@@ -16,20 +16,19 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.i18n import N_
 from app.models import CEFR_LEVELS, Apprenticeship, EnglishResult, MobilityPeriod, Party, User
-from app.services import audit
+from app.services import audit, validation
 from app.services.access import (
     can_act_as,
     can_administer,
     get_visible_apprenticeship,
     visible_apprenticeships_filter,
 )
-from app.services.errors import Forbidden, InvalidInput, NotFound
-from app.services.journal.situations import reject_nul
+from app.services.degree_conditions.rules import HOST_MAX, SCORE_MAX, TEST_NAME_MAX
+from app.services.errors import Forbidden, NotFound
+from app.services.validation import Collector
 
-TEST_NAME_MAX = 100
-SCORE_MAX = 40
-HOST_MAX = 200
 # Codes CLDR lists among territories that are not assigned ISO 3166-1 alpha-2 countries:
 # groupings, exceptional reservations and pseudo-locales. XK (Kosovo) is kept: it is the
 # user-assigned code everyone uses.
@@ -68,16 +67,14 @@ def require_apprentice_or_admin(actor: User, appr: Apprenticeship) -> None:
 
 
 def _required_text(field: str, value: str, limit: int) -> str:
-    value = reject_nul(field, value).strip()
-    if not value:
-        raise InvalidInput("Fill in every required field.", field_errors={field: "required"})
-    if len(value) > limit:
-        raise InvalidInput(
-            "This field must have at most {n} characters.",
-            field_errors={field: "too_long"},
-            n=limit,
-        )
-    return value
+    return validation.text(
+        field,
+        value,
+        max_length=limit,
+        required=True,
+        required_message=N_("Fill in every required field."),
+        too_long_message=N_("This field must have at most {n} characters."),
+    )
 
 
 # --- English results --------------------------------------------------------------------------
@@ -133,18 +130,18 @@ def create_english_result(
 ) -> EnglishResult:
     appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
     require_apprentice_or_admin(actor, appr)
-    test_name = _required_text("test_name", data.test_name, TEST_NAME_MAX)
-    score = _required_text("score", data.score, SCORE_MAX)
+    errors = Collector()
+    test_name = errors.check(
+        "test_name", lambda: _required_text("test_name", data.test_name, TEST_NAME_MAX)
+    )
+    score = errors.check("score", lambda: _required_text("score", data.score, SCORE_MAX))
     level = data.cefr_level.strip().upper()
     if level not in CEFR_LEVELS:
-        raise InvalidInput(
-            "The CEFR level must be one of A1, A2, B1, B2, C1, C2.",
-            field_errors={"cefr_level": "invalid"},
-        )
+        errors.add("cefr_level", N_("The CEFR level must be one of A1, A2, B1, B2, C1, C2."))
     if data.taken_on > date.today():
-        raise InvalidInput(
-            "The test date cannot be in the future.", field_errors={"taken_on": "future"}
-        )
+        errors.add("taken_on", N_("The test date cannot be in the future."))
+    errors.raise_if_any()
+    assert test_name is not None and score is not None
     result = EnglishResult(
         apprenticeship_id=appr.id,
         test_name=test_name,
@@ -200,18 +197,17 @@ def create_mobility_period(
 ) -> MobilityPeriod:
     appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
     require_apprentice_or_admin(actor, appr)
+    errors = Collector()
     country = data.country.strip().upper()
     if country not in country_codes():
-        raise InvalidInput(
-            "Give the country as an ISO 3166 two-letter code, such as DE or CA.",
-            field_errors={"country": "invalid"},
+        errors.add(
+            "country", N_("Give the country as an ISO 3166 two-letter code, such as DE or CA.")
         )
-    host = _required_text("host", data.host, HOST_MAX)
+    host = errors.check("host", lambda: _required_text("host", data.host, HOST_MAX))
     if data.ends_on < data.starts_on:
-        raise InvalidInput(
-            "The end date must be on or after the start date.",
-            field_errors={"ends_on": "before_start"},
-        )
+        errors.add("ends_on", N_("The end date must be on or after the start date."))
+    errors.raise_if_any()
+    assert host is not None
     period = MobilityPeriod(
         apprenticeship_id=appr.id,
         country=country,

@@ -18,7 +18,6 @@ from app.models import (
     Attachment,
     EnglishResult,
     Party,
-    SituationStatus,
     User,
     WorkSituation,
 )
@@ -34,6 +33,7 @@ from app.services.documents.storage import (
     stored_path,
 )
 from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.journal import rules as journal_rules
 from app.services.journal.situations import get_situation
 
 log = logging.getLogger("livret.attachments")
@@ -107,7 +107,7 @@ def add_to_situation(
     written."""
     situation = get_situation(session, actor, situation_id, for_update=True)
     require_party(actor, situation.apprenticeship, Party.APPRENTICE)
-    if situation.status is not SituationStatus.DRAFT:
+    if not journal_rules.is_editable(situation.status):
         raise Conflict(N_("Attachments can only be added to or removed from a draft."))
     if len(situation.attachments) >= MAX_ATTACHMENTS_PER_SITUATION:
         raise InvalidInput(
@@ -199,7 +199,7 @@ def delete_attachment(
     attachment, appr, situation = get_attachment(session, actor, attachment_id)
     if situation is not None:
         require_party(actor, appr, Party.APPRENTICE)
-        if situation.status is not SituationStatus.DRAFT:
+        if not journal_rules.is_editable(situation.status):
             raise Conflict(N_("Attachments can only be added to or removed from a draft."))
     else:
         require_apprentice_or_admin(actor, appr)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from app.i18n import N_
 from app.models import (
     Apprenticeship,
     Cohort,
@@ -37,7 +38,7 @@ from app.models import (
     WorkSituation,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, validation
 from app.services.access import (
     get_visible_apprenticeship,
     require_party,
@@ -45,16 +46,19 @@ from app.services.access import (
 )
 from app.services.documents import storage
 from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.journal import rules
+from app.services.journal.rules import (
+    CODE_PATTERN,
+    COMMENT_MAX,
+    COMPETENCIES_MAX,
+    PAGE_MAX,
+    SEARCH_MAX,
+    TEXT_FIELDS,
+    TEXT_MAX,
+    TITLE_MAX,
+)
 from app.services.notifications import events as notifications
 
-TITLE_MAX = 200
-TEXT_MAX = 20_000
-COMMENT_MAX = 5_000
-COMPETENCIES_MAX = 50
-PAGE_MAX = 200
-SEARCH_MAX = 100
-TEXT_FIELDS = ("context", "actions", "results", "learnings")
-CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,40}$"  # competency and block codes
 _CODE = re.compile(CODE_PATTERN)
 
 
@@ -189,35 +193,23 @@ def list_situations(
 # --- Validation -------------------------------------------------------------------------------
 
 
-def reject_nul(field: str, value: str) -> str:
-    """PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver."""
-    if "\x00" in value:
-        raise InvalidInput(
-            "The text contains a character that is not allowed.", field_errors={field: "invalid"}
-        )
-    return value
-
-
 def _check_title(title: str) -> str:
-    title = reject_nul("title", title).strip()
-    if not title:
-        raise InvalidInput("A title is required.", field_errors={"title": "required"})
-    if len(title) > TITLE_MAX:
-        raise InvalidInput(
-            "The title must have at most {n} characters.",
-            field_errors={"title": "too_long"},
-            n=TITLE_MAX,
-        )
-    return title
+    return validation.text(
+        "title",
+        title,
+        max_length=TITLE_MAX,
+        required=True,
+        required_message=N_("A title is required."),
+        too_long_message=N_("The title must have at most {n} characters."),
+    )
 
 
 def _check_text(field: str, value: str) -> str:
-    reject_nul(field, value)
+    """A free-text field, kept as typed (its line breaks and spaces are the apprentice's)."""
+    validation.check_text(field, value)
     if len(value) > TEXT_MAX:
-        raise InvalidInput(
-            "Each text field must have at most {n} characters.",
-            field_errors={field: "too_long"},
-            n=TEXT_MAX,
+        raise validation.FieldErrors.single(
+            field, N_("Each text field must have at most {n} characters."), n=TEXT_MAX
         )
     return value
 
@@ -281,13 +273,13 @@ def _flush(session: Session) -> None:
 
 
 def _require_draft(situation: WorkSituation) -> None:
-    if situation.status is not SituationStatus.DRAFT:
-        raise Conflict("Only a draft work situation can be changed, deleted or submitted.")
+    if not rules.is_editable(situation.status):
+        raise Conflict(rules.ONLY_DRAFTS)
 
 
 def _require_submitted(situation: WorkSituation) -> None:
-    if situation.status is not SituationStatus.SUBMITTED:
-        raise Conflict("Only a submitted work situation can be acknowledged or sent back.")
+    if not rules.is_awaiting_the_tutor(situation.status):
+        raise Conflict(rules.ONLY_SUBMITTED)
 
 
 # --- Audit summaries --------------------------------------------------------------------------
@@ -372,22 +364,18 @@ def create_situation(
 
 def field_errors(
     session: Session, actor: User, apprenticeship_id: int, data: SituationInput
-) -> dict[str, InvalidInput]:
+) -> dict[str, validation.Message]:
     """Every field's problem at once (for forms and inline validation); empty when valid."""
     appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
-    checks: list[tuple[str, Any]] = [
-        ("title", lambda: _check_title(data.title)),
-        *[(f, lambda f=f: _check_text(f, getattr(data, f))) for f in TEXT_FIELDS],
-        ("ends_on", lambda: _check_dates(data.starts_on, data.ends_on)),
-        ("competency_codes", lambda: _resolve_competencies(session, appr, data.competency_codes)),
-    ]
-    errors: dict[str, InvalidInput] = {}
-    for field, check in checks:
-        try:
-            check()
-        except InvalidInput as exc:
-            errors[field] = exc
-    return errors
+    errors = validation.Collector()
+    errors.check("title", lambda: _check_title(data.title))
+    for field in TEXT_FIELDS:
+        errors.check(field, lambda f=field: _check_text(f, getattr(data, f)))  # type: ignore[misc]
+    errors.check("ends_on", lambda: _check_dates(data.starts_on, data.ends_on))
+    errors.check(
+        "competency_codes", lambda: _resolve_competencies(session, appr, data.competency_codes)
+    )
+    return errors.messages
 
 
 def _load_for_apprentice_edit(session: Session, actor: User, situation_id: int) -> WorkSituation:
@@ -512,18 +500,14 @@ def _load_for_tutor_review(session: Session, actor: User, situation_id: int) -> 
 
 
 def _check_comment(comment: str, *, required: bool) -> str:
-    comment = reject_nul("comment", comment).strip()
-    if required and not comment:
-        raise InvalidInput(
-            "Explain what should change in a comment.", field_errors={"comment": "required"}
-        )
-    if len(comment) > COMMENT_MAX:
-        raise InvalidInput(
-            "The comment must have at most {n} characters.",
-            field_errors={"comment": "too_long"},
-            n=COMMENT_MAX,
-        )
-    return comment
+    return validation.text(
+        "comment",
+        comment,
+        max_length=COMMENT_MAX,
+        required=required,
+        required_message=N_("Explain what should change in a comment."),
+        too_long_message=N_("The comment must have at most {n} characters."),
+    )
 
 
 def acknowledge(

@@ -23,6 +23,7 @@ from app.models import (
     WorkSituation,
 )
 from app.services.access import roles_of
+from app.services.journal import rules as journal_rules
 from app.services.referentials.views import referential_for
 from app.services.reviews import rules as review_rules
 from app.services.reviews.rules import ReviewRow
@@ -69,7 +70,7 @@ def todos(
             WorkSituation.apprenticeship_id,
             WorkSituation.status,
             func.count(WorkSituation.id),
-            func.sum(case((func.length(WorkSituation.tutor_comment) > 0, 1), else_=0)),
+            func.sum(case((journal_rules.sent_back_condition(), 1), else_=0)),
         )
         .where(WorkSituation.apprenticeship_id.in_(ids))
         .where(WorkSituation.status.in_([SituationStatus.DRAFT, SituationStatus.SUBMITTED]))

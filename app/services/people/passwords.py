@@ -9,8 +9,6 @@ _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) 
 # Verified against when the account does not exist, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
-MIN_PASSWORD_LENGTH = 10
-
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)

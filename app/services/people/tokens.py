@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.config import Settings
 from app.models import ApiToken, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, validation
 from app.services.errors import CredentialsRejected
 from app.services.people.auth import LoginOutcome, authenticate, throttled_error, token_digest
 
@@ -38,7 +38,7 @@ def issue_token(
     token = ApiToken(
         token_hash=token_digest(raw),
         user_id=result.user.id,
-        name=name[:100],
+        name=validation.check_text("name", name)[:100],
         expires_at=utcnow() + timedelta(days=settings.api_token_days),
     )
     session.add(token)

@@ -6,22 +6,20 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.models import User
-from app.services import audit
+from app.services import audit, validation
 from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.people import rules as people_rules
 from app.services.people.auth import normalise_email
-from app.services.people.passwords import MIN_PASSWORD_LENGTH, hash_password
+from app.services.people.passwords import hash_password
 
-LOCALES = ("fr", "en")
+LOCALES = people_rules.LANGUAGES
+FULL_NAME = N_("A full name of 1 to 200 characters is required.")
 
 
 def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            "The password must have at least {n} characters.",
-            n=MIN_PASSWORD_LENGTH,
-            field_errors={"password": "too_short"},
-        )
+    people_rules.check_password(password)
 
 
 def clean_email(email: str) -> str:
@@ -45,9 +43,15 @@ def create_user(
     ip: str | None = None,
 ) -> User:
     email = clean_email(email)
-    full_name = full_name.strip()
-    if not full_name or len(full_name) > 200:
-        raise InvalidInput("A full name of 1 to 200 characters is required.")
+    full_name = validation.text(
+        "full_name",
+        full_name,
+        max_length=validation.NAME_MAX,
+        required=True,
+        single_line=True,
+        required_message=FULL_NAME,
+        too_long_message=FULL_NAME,
+    )
     if locale not in LOCALES:
         raise InvalidInput("Unknown language.")
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.models import (
-    CEFR_LEVELS,
     Apprenticeship,
     Certification,
     CompetencyRating,
@@ -33,6 +32,7 @@ from app.models import (
     situation_competencies,
 )
 from app.models.degree import whole_weeks
+from app.services.degree_conditions import rules as degree_rules
 from app.services.referentials.views import ReferentialView, referential_for
 from app.services.reviews import rules as review_rules
 from app.services.reviews.rules import ReviewRow, ReviewState
@@ -127,10 +127,6 @@ def _percent(part: int, whole: int) -> int:
     return (200 * part + whole) // (2 * whole) if whole else 0
 
 
-def _cefr_rank(level: str | None) -> int:
-    return CEFR_LEVELS.index(level) if level in CEFR_LEVELS else -1
-
-
 def compute_progress(
     *,
     apprenticeship_id: int,
@@ -222,7 +218,7 @@ def compute_progress(
         for r in sorted(reviews, key=lambda r: r.semester)
     )
     req = referential.requirements
-    best_english = max(english_levels, key=_cefr_rank, default=None)
+    best_english = degree_rules.best_english(list(english_levels))
     blocks_acquired = sum(1 for b in blocks if b.status == ACQUIRED)
     periods_validated = sum(1 for r in reviews if r.is_locked)
     readiness = Readiness(
@@ -231,7 +227,7 @@ def compute_progress(
         blocks_ok=blocks_acquired == len(blocks) or not req.all_blocks_required,
         english_required=req.english_cefr_level,
         english_best=best_english,
-        english_ok=_cefr_rank(best_english) >= _cefr_rank(req.english_cefr_level),
+        english_ok=degree_rules.meets_english(best_english, req.english_cefr_level),
         mobility_weeks=mobility_weeks,
         mobility_min_weeks=req.mobility_min_weeks,
         mobility_ok=mobility_weeks >= req.mobility_min_weeks,

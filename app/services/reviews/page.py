@@ -30,6 +30,15 @@ class Row:
     ratings: dict[RatingSource, CompetencyRating | None]
     divergent: bool
 
+    @property
+    def party_columns(self) -> list[tuple[RatingSource, CompetencyRating | None]]:
+        """The three parties' ratings, in the page's column order."""
+        return [(source, self.ratings[source]) for source in SOURCES]
+
+    @property
+    def agreed(self) -> CompetencyRating | None:
+        return self.ratings[RatingSource.AGREED]
+
 
 @dataclass(frozen=True)
 class Group:

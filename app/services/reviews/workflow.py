@@ -33,7 +33,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, validation
 from app.services.access import require_admin, require_party, roles_of
 from app.services.errors import Conflict, Forbidden, InvalidInput, ReauthenticationFailed
 from app.services.notifications import events as notifications
@@ -41,6 +41,8 @@ from app.services.people.auth import is_throttled, throttled_error
 from app.services.people.passwords import verify_password
 from app.services.reviews import rules, sign_codes
 from app.services.reviews.detail import ReviewDetail, load_detail, require_may_sign
+from app.services.school import rules as school_rules
+from app.services.validation import Collector
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ def _validate_ratings(detail: ReviewDetail, items: Iterable[RatingInput]) -> lis
                 levels=", ".join(str(v) for v in sorted(levels)),
                 field_errors={"ratings": "level_out_of_scale"},
             )
+        validation.check_text("ratings", item.comment)
         if len(item.comment) > rules.COMMENT_MAX:
             raise InvalidInput("A comment may have at most {n} characters.", n=rules.COMMENT_MAX)
         cleaned.append(item)
@@ -159,6 +162,8 @@ def save_assessment(
             current_version=current_version,
         )
     items = _validate_ratings(detail, ratings)
+    if general_comment is not None:
+        validation.check_text("general_comment", general_comment)
     if general_comment is not None and len(general_comment) > rules.SUMMARY_MAX:
         raise InvalidInput(
             "The general comment may have at most {n} characters.", n=rules.SUMMARY_MAX
@@ -216,6 +221,8 @@ def save_agreed(
             current_version=detail.review.version,
         )
     items = _validate_ratings(detail, ratings)
+    if summary is not None:
+        validation.check_text("summary", summary)
     if summary is not None and len(summary) > rules.SUMMARY_MAX:
         raise InvalidInput("The summary may have at most {n} characters.", n=rules.SUMMARY_MAX)
     was_complete = detail.agreed_complete
@@ -379,7 +386,7 @@ def reopen(
     """An admin reopens a locked review; the signatures are voided, the reason recorded."""
     detail = load_detail(session, actor, apprenticeship_id, semester, for_update=True)
     require_admin(actor)  # after the view check: outsiders get 404, not 403
-    reason = reason.strip()
+    reason = validation.check_text("reason", reason).strip()
     if not reason:
         raise InvalidInput(
             "A reason is required to reopen a review.", field_errors={"reason": "required"}
@@ -410,16 +417,21 @@ def adjust_dates(
     apprenticeship_id: int,
     semester: int,
     *,
-    starts_on: date,
-    ends_on: date,
+    starts_on: date | None,
+    ends_on: date | None,
     ip: str | None = None,
 ) -> ReviewDetail:
+    """An admin moves one semester's dates (refused with 409 once its review is locked)."""
     detail = load_detail(session, actor, apprenticeship_id, semester, for_update=True)
     require_admin(actor)
-    if ends_on <= starts_on:
-        raise InvalidInput(
-            "The end date must be after the start date.", field_errors={"ends_on": "before_start"}
-        )
+    errors = Collector()
+    for field, value in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if value is None:
+            errors.add(field, validation.REQUIRED)
+    if starts_on is not None and ends_on is not None and ends_on <= starts_on:
+        errors.add("ends_on", school_rules.END_BEFORE_START)
+    errors.raise_if_any()
+    assert starts_on is not None and ends_on is not None
     _require_open(detail)
     before = {
         "starts_on": detail.review.starts_on.isoformat(),

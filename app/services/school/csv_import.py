@@ -53,14 +53,15 @@ from app.services import audit, validation
 from app.services.access import require_admin
 from app.services.errors import InvalidInput
 from app.services.people import users as users_service
-from app.services.school import admin as admin_service
 from app.services.school import apprenticeships as apprenticeship_service
+from app.services.school import rules
+from app.services.school.cohorts import create_organisation
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_REPORTED_ERRORS = 500
 MAX_NAME = 200
-ROLES = ("apprentice", "tutor", "supervisor")
+ROLES = rules.ROLES
 REQUIRED_COLUMNS = (
     "apprentice_email",
     "apprentice_name",
@@ -76,7 +77,6 @@ REQUIRED_COLUMNS = (
 OPTIONAL_COLUMNS = ("company_siret", "semester_count")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _LOOKUP_CHUNK = 500
-_THREE_PEOPLE = N_("The apprentice, the tutor and the supervisor must be three people.")
 
 
 @dataclass(frozen=True)
@@ -325,6 +325,10 @@ def _clean_name(value: str) -> str:
 def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Record:
     """Checks that need no database."""
     before = plan.error_count
+    for column, value in record.items():
+        if validation.forbidden_character(value) is not None:
+            plan.add_error(line, column, validation.CONTROL_CHARACTER)
+            record = {**record, column: ""}  # reported once, not again as a bad value
     emails: dict[str, str] = {}
     names: dict[str, str] = {}
     for role in ROLES:
@@ -340,12 +344,6 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
         names[role] = _clean_name(record[f"{role}_name"])
         if len(names[role]) > MAX_NAME:
             plan.add_error(line, f"{role}_name", N_("At most {n} characters."), n=MAX_NAME)
-    seen: set[str] = set()
-    for role in ROLES:
-        if role in emails:
-            if emails[role] in seen:
-                plan.add_error(line, f"{role}_email", _THREE_PEOPLE)
-            seen.add(emails[role])
     company_name = _clean_name(record["company_name"])
     if not company_name:
         plan.add_error(line, "company_name", N_("This field is required."))
@@ -354,7 +352,7 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
         company_name = ""
     siret = None
     try:
-        siret = admin_service.clean_siret(record.get("company_siret", ""))
+        siret = rules.clean_siret(record.get("company_siret", ""))
     except ValueError:
         plan.add_error(line, "company_siret", N_("A SIRET has 14 digits."))
     cohort_name = _clean_name(record["cohort_name"])
@@ -370,20 +368,14 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
             plan.add_error(line, column, N_('Invalid date "{value}": use YYYY-MM-DD.'), value=value)
         else:
             dates[column] = parsed
-    if len(dates) == 2 and dates["ends_on"] <= dates["starts_on"]:
-        plan.add_error(line, "ends_on", N_("The end date must be after the start date."))
     semester_count = 6
     raw_count = record.get("semester_count", "")
     if raw_count:
         count = validation.ascii_int(raw_count, max_digits=2)
-        if count is not None and 1 <= count <= 12:
-            semester_count = count
+        if count is None:
+            plan.add_error(line, "semester_count", rules.SEMESTER_RANGE)
         else:
-            plan.add_error(
-                line,
-                "semester_count",
-                N_("The number of semesters must be between 1 and 12."),
-            )
+            semester_count = count  # its range is the rules' business
     return _Record(
         line,
         plan.error_count != before,
@@ -441,8 +433,6 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
             name = record.names[role]
             known = users.get(email)
             if known is not None:
-                if not known.is_active:
-                    plan.add_error(line, f"{role}_email", N_("This account is deactivated."))
                 people[role] = PersonPlan(email, known.full_name, known)
                 continue
             if not name:
@@ -485,24 +475,28 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
             else:
                 row_cohort = matches[0]
         apprentice = people["apprentice"].user if "apprentice" in people else None
-        if (
-            apprentice is not None
-            and row_cohort is not None
-            and (apprentice.id, row_cohort.id) in existing_pairs
-        ):
-            plan.add_error(
-                line,
-                "apprentice_email",
-                N_("This apprentice already has an apprenticeship in this cohort."),
-            )
-
         key = record.company_name.casefold()
         organisation = organisations.get(key) if key else None
-        if organisation is not None and organisation.kind is not OrganisationKind.COMPANY:
-            plan.add_error(
-                line, "company_name", N_("This name belongs to a school, not a company.")
-            )
-        elif key and organisation is None:
+        draft = rules.ApprenticeshipDraft(
+            **{
+                role: rules.PersonRef(person.email, person.user.is_active if person.user else True)
+                if (person := people.get(role)) is not None
+                else None
+                for role in ROLES
+            },
+            company_kind=organisation.kind if organisation is not None else None,
+            starts_on=record.starts_on,
+            ends_on=record.ends_on,
+            semester_count=record.semester_count,
+            apprentice_in_cohort=apprentice is not None
+            and row_cohort is not None
+            and (apprentice.id, row_cohort.id) in existing_pairs,
+        )
+        for column, (message, params) in rules.apprenticeship_problems(
+            draft, rules.BY_EMAIL_FIELDS
+        ).items():
+            plan.add_error(line, column, message, **params)
+        if organisation is None and key:
             if key in new_companies and record.company_siret != new_companies[key][0]:
                 plan.add_error(
                     line,
@@ -557,7 +551,7 @@ def run_import(session: Session, actor: User, text: str, *, ip: str | None = Non
         )
     companies: dict[str, Organisation] = {}
     for company in plan.new_companies:
-        companies[company.name.casefold()] = admin_service.create_organisation(
+        companies[company.name.casefold()] = create_organisation(
             session,
             actor,
             name=company.name,

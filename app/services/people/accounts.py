@@ -1,0 +1,214 @@
+"""Accounts, as administrators manage them: the searchable list, one person's page, creating
+an account, deactivating and reactivating it, resetting its password.
+
+Every function checks :func:`require_admin`, flushes but never commits, and records each write
+in the audit log (before/after summary, client IP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.i18n import N_
+from app.models import (
+    ApiToken,
+    Apprenticeship,
+    AuthSession,
+    User,
+)
+from app.services import audit, validation
+from app.services.access import require_admin
+from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.paging import page_count
+from app.services.people import rules as people_rules
+from app.services.people import users as users_service
+from app.services.school.apprenticeships import detail_options
+from app.services.validation import Collector
+
+USERS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class UserPage:
+    rows: Sequence[User]
+    total: int
+    page: int
+    pages: int
+    q: str
+
+    def query_string(self, page: int | None = None) -> str:
+        params: dict[str, Any] = {}
+        if self.q:
+            params["q"] = self.q
+        target = self.page if page is None else page
+        if target > 1:
+            params["page"] = target
+        return urlencode(params)
+
+
+@dataclass(frozen=True)
+class UserInput:
+    email: str
+    full_name: str
+    locale: str = "fr"
+    is_admin: bool = False
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    user: User
+    apprenticeships: Sequence[Apprenticeship]
+
+
+def list_users(
+    session: Session, actor: User, *, q: str = "", page: int = 1, per_page: int = USERS_PER_PAGE
+) -> UserPage:
+    """One page of accounts, searched by name or email (two queries whatever the page)."""
+    require_admin(actor)
+    q = validation.one_line(q)
+    condition = (
+        or_(
+            User.full_name.icontains(q, autoescape=True),
+            User.email.icontains(q, autoescape=True),
+        )
+        if q
+        else None
+    )
+    count_stmt = select(func.count(User.id))
+    rows_stmt = select(User).order_by(User.full_name, User.id)
+    if condition is not None:
+        count_stmt = count_stmt.where(condition)
+        rows_stmt = rows_stmt.where(condition)
+    total = int(session.scalar(count_stmt) or 0)
+    pages = page_count(total, per_page)
+    page = min(max(page, 1), pages)
+    rows = session.scalars(rows_stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return UserPage(rows, total, page, pages, q)
+
+
+def get_user(session: Session, actor: User, user_id: int) -> User:
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
+def user_detail(session: Session, actor: User, user_id: int) -> UserDetail:
+    user = get_user(session, actor, user_id)
+    apprenticeships = session.scalars(
+        select(Apprenticeship)
+        .where(
+            or_(
+                Apprenticeship.apprentice_id == user.id,
+                Apprenticeship.tutor_id == user.id,
+                Apprenticeship.supervisor_id == user.id,
+            )
+        )
+        .options(*detail_options())
+        .order_by(Apprenticeship.starts_on.desc(), Apprenticeship.id)
+    ).all()
+    return UserDetail(user, apprenticeships)
+
+
+def create_user(session: Session, actor: User, data: UserInput, *, ip: str | None = None) -> User:
+    """Create an account. Without an initial password, the person cannot sign in until an
+    administrator sets one."""
+    require_admin(actor)
+    errors = Collector()
+    email = data.email.strip()
+    try:
+        users_service.clean_email(email)
+    except InvalidInput:
+        errors.add("email", N_("This email address is not valid."))
+    errors.check("full_name", lambda: validation.name("full_name", data.full_name))
+    if data.locale not in users_service.LOCALES:
+        errors.add("locale", N_("Unknown language."))
+    if data.password:
+        errors.check("password", lambda: people_rules.check_password(data.password))
+    errors.raise_if_any()
+    try:
+        return users_service.create_user(
+            session,
+            email=email,
+            full_name=validation.one_line(data.full_name),
+            password=data.password or None,
+            is_admin=data.is_admin,
+            locale=data.locale,
+            actor=actor,
+            ip=ip,
+        )
+    except Conflict as exc:
+        raise Conflict(exc.message, field_errors={"email": "taken"}, **exc.params) from exc
+
+
+def _revoke_credentials(session: Session, user: User) -> tuple[int, int]:
+    """Delete the user's browser sessions and API tokens; return how many of each."""
+    sessions = session.scalars(select(AuthSession).where(AuthSession.user_id == user.id)).all()
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    for row in (*sessions, *tokens):
+        session.delete(row)
+    session.flush()
+    return len(sessions), len(tokens)
+
+
+def set_active(
+    session: Session, actor: User, user_id: int, active: bool, *, ip: str | None = None
+) -> User:
+    """Deactivate (which also signs the person out everywhere and deletes their API tokens)
+    or reactivate an account."""
+    user = get_user(session, actor, user_id)
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot deactivate your own account.")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    revoked = _revoke_credentials(session, user) if not active else (0, 0)
+    session.flush()
+    audit.record(
+        session,
+        "user.reactivate" if active else "user.deactivate",
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        ip=ip,
+        details={
+            "before": {"is_active": not active},
+            "after": {"is_active": active},
+            "sessions_deleted": revoked[0],
+            "tokens_deleted": revoked[1],
+        },
+    )
+    return user
+
+
+def reset_password(
+    session: Session, actor: User, user_id: int, password: str, *, ip: str | None = None
+) -> User:
+    """Set a new password chosen by the administrator. The person's open sessions end (unless
+    administrators reset their own), so whoever knew the old password is signed out."""
+    user = get_user(session, actor, user_id)
+    users_service.set_password(session, user.email, password, actor=actor, ip=ip)
+    if user.id != actor.id:
+        sessions = session.scalars(select(AuthSession).where(AuthSession.user_id == user.id)).all()
+        for row in sessions:
+            session.delete(row)
+        session.flush()
+        if sessions:
+            audit.record(
+                session,
+                "user.sessions_revoked",
+                actor=actor,
+                entity_type="user",
+                entity_id=user.id,
+                ip=ip,
+                details={"reason": "password_reset", "sessions_deleted": len(sessions)},
+            )
+    return user
