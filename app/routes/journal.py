@@ -222,7 +222,10 @@ def validate_situation(
 
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal/validate", include_in_schema=False)
-def validate_loaded_directly(apprenticeship_id: PathId) -> Response:
+def validate_loaded_directly(
+    apprenticeship_id: PathId, session: DbSession, user: CurrentUser
+) -> Response:
+    apprenticeship_service.get(session, user, apprenticeship_id)  # others get 404
     return RedirectResponse(journal_url(apprenticeship_id, "new"), status_code=303)
 
 
