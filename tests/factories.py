@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import secrets
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
     Apprenticeship,
+    Attachment,
     Certification,
     Cohort,
+    Competency,
+    EnglishResult,
     MobilityPeriod,
     Organisation,
     OrganisationKind,
+    SituationStatus,
     User,
+    WorkSituation,
 )
+from app.models.base import utcnow
 from app.services.people.passwords import hash_password
 from app.services.school.apprenticeships import create_semester_reviews
+from tests.helpers import png_bytes
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
@@ -116,3 +126,72 @@ def make_mobility_period(
     session.add(period)
     session.flush()
     return period
+
+
+def competency(session: Session, code: str = "RNCP39303BC01-C01") -> Competency:
+    return session.scalars(select(Competency).where(Competency.code == code)).one()
+
+
+def make_work_situation(
+    session: Session,
+    apprenticeship: Apprenticeship,
+    *,
+    title: str = "Analyse vibratoire",
+    status: SituationStatus = SituationStatus.DRAFT,
+    competency_code: str = "RNCP39303BC01-C01",
+) -> WorkSituation:
+    situation = WorkSituation(
+        apprenticeship_id=apprenticeship.id,
+        title=title,
+        starts_on=date(2025, 10, 1),
+        ends_on=date(2025, 10, 3),
+        status=status,
+        submitted_at=utcnow() if status is not SituationStatus.DRAFT else None,
+        competencies=[competency(session, competency_code)],
+    )
+    session.add(situation)
+    session.flush()
+    return situation
+
+
+def make_english_result(session: Session, apprenticeship: Apprenticeship) -> EnglishResult:
+    result = EnglishResult(
+        apprenticeship_id=apprenticeship.id,
+        test_name="TOEIC",
+        score="890",
+        cefr_level="B2",
+        taken_on=date(2025, 12, 1),
+    )
+    session.add(result)
+    session.flush()
+    return result
+
+
+def make_attachment(
+    session: Session,
+    uploaded_by: User,
+    *,
+    work_situation: WorkSituation | None = None,
+    english_result: EnglishResult | None = None,
+    directory: Path | None = None,
+) -> Attachment:
+    """An attachment of a 1×1 PNG; its file is written in ``directory`` when one is given
+    (the caller removes it), else only the row exists."""
+    stored_name = secrets.token_hex(16)
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / stored_name).write_bytes(png_bytes())
+    attachment = Attachment(
+        work_situation_id=work_situation.id if work_situation else None,
+        english_result_id=english_result.id if english_result else None,
+        filename="plan.png",
+        stored_name=stored_name,
+        content_type="image/png",
+        size_bytes=len(png_bytes()),
+        sha256=hashlib.sha256(png_bytes()).hexdigest(),
+        uploaded_by_id=uploaded_by.id,
+        uploaded_at=utcnow(),
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment

@@ -16,7 +16,7 @@ from app.i18n import N_, translate
 from app.models import Party, SituationStatus, User, WorkSituation
 from app.routes.uploads import Upload
 from app.schemas.common import FormModel, SafeStr, Version
-from app.services.access import roles_of
+from app.services.access import require_party, roles_of
 from app.services.documents import attachments as attachment_service
 from app.services.errors import DomainError, InvalidInput
 from app.services.journal import rules as journal_rules
@@ -117,6 +117,7 @@ def _form_page(
     status: int = 200,
 ) -> Response:
     appr = apprenticeship_service.get(session, user, appr_id)
+    require_party(user, appr, Party.APPRENTICE)  # the apprentice writes the journal
     referential = referential_for(session, appr.cohort.certification)
     return templates.TemplateResponse(
         request,
@@ -224,7 +225,10 @@ def validate_situation(
 
 
 @router.get("/apprenticeships/{apprenticeship_id}/journal/validate", include_in_schema=False)
-def validate_loaded_directly(apprenticeship_id: PathId) -> Response:
+def validate_loaded_directly(
+    apprenticeship_id: PathId, session: DbSession, user: CurrentUser
+) -> Response:
+    apprenticeship_service.get(session, user, apprenticeship_id)  # others get 404
     return RedirectResponse(journal_url(apprenticeship_id, "new"), status_code=303)
 
 

@@ -18,6 +18,7 @@ from app.models import Party, User
 from app.schemas.common import FormModel, Version
 from app.services.errors import DomainError
 from app.services.people import rules as people_rules
+from app.services.reviews import detail as review_detail
 from app.services.reviews import page as review_page
 from app.services.reviews import rules as review_rules
 from app.services.reviews import sign_codes
@@ -114,9 +115,14 @@ def _redirect_to_page(apprenticeship_id: PathId, semester: int) -> Response:
 @router.get("/{semester}/assessments/{party}/ratings/{competency_id}", include_in_schema=False)
 @router.get("/{semester}/agreed/ratings/{competency_id}", include_in_schema=False)
 def fragment_url_loaded_directly(
-    apprenticeship_id: PathId, competency_id: PathId, semester: Semester
+    apprenticeship_id: PathId,
+    competency_id: PathId,
+    semester: Semester,
+    session: DbSession,
+    user: CurrentUser,
 ) -> Response:
-    """Fragment URLs loaded directly lead to the full page."""
+    """Fragment URLs loaded directly lead to the full page (for those who may see it)."""
+    review_detail.load_apprenticeship(session, user, apprenticeship_id)  # others get 404
     return RedirectResponse(
         review_url(apprenticeship_id, semester, anchor=f"#c{competency_id}"), 303
     )

@@ -365,8 +365,11 @@ def create_situation(
 def field_errors(
     session: Session, actor: User, apprenticeship_id: int, data: SituationInput
 ) -> dict[str, validation.Message]:
-    """Every field's problem at once (for forms and inline validation); empty when valid."""
+    """Every field's problem at once (for forms and inline validation); empty when valid.
+    Only the apprentice writes the journal: others who see it get Forbidden, before any
+    message about the input."""
     appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
+    require_party(actor, appr, Party.APPRENTICE)
     errors = validation.Collector()
     errors.check("title", lambda: _check_title(data.title))
     for field in TEXT_FIELDS:
