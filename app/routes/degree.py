@@ -107,6 +107,7 @@ def add_english_result(
     session: DbSession,
     user: CurrentUser,
 ) -> Response:
+    degree_service.require_recorder(session, user, apprenticeship_id)  # before the input
     try:
         data = degree_service.EnglishResultInput(
             form.test_name,
@@ -189,6 +190,7 @@ def add_mobility_period(
     session: DbSession,
     user: CurrentUser,
 ) -> Response:
+    degree_service.require_recorder(session, user, apprenticeship_id)  # before the input
     try:
         data = degree_service.MobilityInput(
             form.country.strip().upper(),

@@ -107,3 +107,15 @@ def test_others_get_404(client, db, settings, personas, who):
         assert (
             client.get(f"/apprenticeships/{personas.apprenticeship_a.id}/{page}").status_code == 404
         )
+
+
+@pytest.mark.parametrize("page", ["english", "mobility"])
+def test_a_tutor_gets_403_even_with_a_bad_date(client, db, settings, personas, page) -> None:
+    """Who may record is checked before the input is read: no message about the input."""
+    p = personas
+    login_as(client, db, settings, p.tutor_a)
+    client.get("/")
+    data = {"test_name": "TOEIC", "score": "1", "cefr_level": "B2", "taken_on": "hier"}
+    data |= {"country": "DE", "host": "X", "starts_on": "hier", "ends_on": "demain"}
+    url = f"/apprenticeships/{p.apprenticeship_a.id}/{page}"
+    assert post_form(client, settings, url, data).status_code == 403

@@ -66,6 +66,13 @@ def require_apprentice_or_admin(actor: User, appr: Apprenticeship) -> None:
         raise Forbidden("Only the apprentice or an administrator may do this.")
 
 
+def require_recorder(session: Session, actor: User, apprenticeship_id: int) -> Apprenticeship:
+    """The apprenticeship, if ``actor`` may record its evidence (404 unseen, 403 not theirs)."""
+    appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
+    require_apprentice_or_admin(actor, appr)
+    return appr
+
+
 def _required_text(field: str, value: str, limit: int) -> str:
     return validation.text(
         field,
@@ -128,8 +135,7 @@ def create_english_result(
     *,
     ip: str | None = None,
 ) -> EnglishResult:
-    appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
-    require_apprentice_or_admin(actor, appr)
+    appr = require_recorder(session, actor, apprenticeship_id)
     errors = Collector()
     test_name = errors.check(
         "test_name", lambda: _required_text("test_name", data.test_name, TEST_NAME_MAX)
@@ -195,8 +201,7 @@ def create_mobility_period(
     *,
     ip: str | None = None,
 ) -> MobilityPeriod:
-    appr = get_visible_apprenticeship(session, actor, apprenticeship_id)
-    require_apprentice_or_admin(actor, appr)
+    appr = require_recorder(session, actor, apprenticeship_id)
     errors = Collector()
     country = data.country.strip().upper()
     if country not in country_codes():
