@@ -117,6 +117,7 @@ def environment(*, html: bool = True, strict: bool = False) -> Environment:
     env.globals["stored_message"] = _stored_message
     env.globals["ReviewState"] = ReviewState
     env.globals["agreed_source"] = RatingSource.AGREED
+    env.globals["parties"] = review_rules.PARTIES
     env.globals["divergence_gap"] = lambda: review_rules.DIVERGENCE_GAP
     env.globals["situation_sent_back"] = journal_rules.is_sent_back
     env.globals["limits"] = LIMITS

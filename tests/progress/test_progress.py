@@ -16,12 +16,8 @@ from app.models import (
     WorkSituation,
 )
 from app.services.progress import loader as progress_cache
-from app.services.progress.loader import (
-    AgreedLevel,
-    compute_progress,
-    load_progress,
-    load_progress_many,
-)
+from app.services.progress.loader import load_progress, load_progress_many
+from app.services.progress.rules import AgreedLevel, compute_progress
 from app.services.referentials.views import referential_for
 from app.services.reviews import workflow as review_service
 from app.services.reviews.workflow import RatingInput

@@ -39,7 +39,8 @@ from app.models.base import utcnow
 from app.services.errors import NotFound
 from app.services.journal.situations import situation_options
 from app.services.pages.charts import BarChart, RadarChart, bar_chart, radar_chart
-from app.services.progress.loader import EVIDENCE_STATUSES, Progress, load_progress_many
+from app.services.progress.loader import EVIDENCE_STATUSES, load_progress_many
+from app.services.progress.rules import Progress
 from app.services.referentials.views import ReferentialView, referential_for, short_code
 from app.services.reviews.detail import ReviewDetail
 from app.services.reviews.page import Group, groups_of

@@ -26,7 +26,8 @@ from app.models import (
 )
 from app.services.access import visible_apprenticeships_filter
 from app.services.notifications.reminders import last_reminded
-from app.services.progress.loader import Progress, ReviewStatus, load_progress_many
+from app.services.progress.loader import load_progress_many
+from app.services.progress.rules import Progress, ReviewStatus
 from app.services.referentials.views import ReferentialView, referential_for, short_code
 from app.services.reviews import rules as review_rules
 from app.services.reviews.rules import ReviewState

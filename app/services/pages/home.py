@@ -12,7 +12,8 @@ from app.config import Settings
 from app.models import Apprenticeship, Certification, Cohort, Party, User
 from app.services.access import roles_of, visible_apprenticeships_filter
 from app.services.pages import todos as actions
-from app.services.progress.loader import Progress, load_progress_many
+from app.services.progress.loader import load_progress_many
+from app.services.progress.rules import Progress
 from app.services.school.apprenticeships import list_visible
 
 

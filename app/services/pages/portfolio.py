@@ -11,7 +11,8 @@ from app.config import Settings
 from app.models import Apprenticeship, User
 from app.services.pages import todos as actions
 from app.services.pages.charts import BarChart, RadarChart, bar_chart, radar_chart
-from app.services.progress.loader import Progress, load_progress
+from app.services.progress.loader import load_progress
+from app.services.progress.rules import Progress
 from app.services.referentials.views import short_code
 
 
