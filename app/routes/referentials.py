@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.schemas.common import SafeStr
 from app.services.errors import NotFound
-from app.services.referentials import loader as referential_service
+from app.services.referentials import catalog as referential_service
 from app.web.deps import CurrentUser, DbSession
 from app.web.templating import templates
 

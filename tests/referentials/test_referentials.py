@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import BlockTransversalLink, Certification, Competency, CompetencyBlock
+from app.services.referentials import catalog
 from app.services.referentials import loader as svc
 
 
 def _counts(db: Session, code: str) -> tuple[int, int, int]:
-    cert = svc.get_certification(db, code)
+    cert = catalog.get_certification(db, code)
     block_comps = sum(len(b.competencies) for b in cert.blocks)
     transversal = sum(1 for c in cert.competencies if c.block_id is None)
     return len(cert.blocks), block_comps, transversal
@@ -40,7 +41,7 @@ def test_second_load_changes_nothing_and_duplicates_nothing(db: Session) -> None
 
 
 def test_transversal_competencies_are_defined_once_and_linked_to_four_blocks(db: Session) -> None:
-    cert = svc.get_certification(db, "RNCP39668")
+    cert = catalog.get_certification(db, "RNCP39668")
     transversal = [c for c in cert.competencies if c.block_id is None]
     assert [c.code for c in transversal] == ["CT1", "CT2", "CT3"]
     linked = {b.code: [link.competency.code for link in b.transversal_links] for b in cert.blocks}
@@ -64,14 +65,14 @@ def test_transversal_competencies_are_defined_once_and_linked_to_four_blocks(db:
 
 
 def test_statements_are_verbatim(db: Session) -> None:
-    mech = svc.get_certification(db, "RNCP39303")
+    mech = catalog.get_certification(db, "RNCP39303")
     bc01 = mech.blocks[0]
     assert bc01.code == "RNCP39303BC01"
     assert bc01.competencies[0].statement == (
         "Proposer des solutions aux problèmes nécessitant une connaissance de la mécanique en "
         "recourant aux fondamentaux scientifiques et techniques de la discipline."
     )
-    aero = svc.get_certification(db, "RNCP39668")
+    aero = catalog.get_certification(db, "RNCP39668")
     assert aero.blocks[0].title == (
         "Résoudre des problèmes à causalités multiples en mobilisant des savoirs scientifiques "
         "et techniques"
@@ -83,7 +84,7 @@ def test_statements_are_verbatim(db: Session) -> None:
 
 
 def test_certification_identity_scale_and_requirements(db: Session) -> None:
-    mech = svc.get_certification(db, "RNCP39303")
+    mech = catalog.get_certification(db, "RNCP39303")
     assert mech.level == 7
     assert mech.certifier_siret == "19753472000010"
     assert mech.registration_ends_on is not None
@@ -98,7 +99,7 @@ def test_certification_identity_scale_and_requirements(db: Session) -> None:
     assert mech.requirements is not None
     assert mech.requirements.english_cefr_level == "B2"
     assert mech.requirements.mobility_min_weeks == 12
-    aero = svc.get_certification(db, "RNCP39668")
+    aero = catalog.get_certification(db, "RNCP39668")
     assert aero.requirements is not None
     assert aero.requirements.mobility_min_weeks == 9
     assert aero.requirements.mobility_recommended_weeks == 12
@@ -130,7 +131,7 @@ def test_unknown_certification_is_not_found(db: Session) -> None:
     from app.services.errors import NotFound
 
     with pytest.raises(NotFound):
-        svc.get_certification(db, "RNCP00000")
+        catalog.get_certification(db, "RNCP00000")
 
 
 def test_blocks_are_ordered(db: Session) -> None:

@@ -19,7 +19,7 @@ from app.schemas.referential import (
     ScaleRead,
     TransversalLinkRead,
 )
-from app.services.referentials import loader as referential_service
+from app.services.referentials import catalog as referential_service
 from app.web.deps import DbSession
 
 router = APIRouter(tags=["certifications"])

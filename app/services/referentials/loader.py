@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ from app.models import (
     RatingLevel,
 )
 from app.models.base import utcnow
-from app.services.errors import NotFound
 
 REFERENTIALS_DIR = PROJECT_ROOT / "seeds" / "referentials"
 
@@ -246,34 +244,3 @@ def load_all_referentials(session: Session, directory: Path = REFERENTIALS_DIR) 
 
 
 # --- Reads -----------------------------------------------------------------------------------
-
-
-def list_certifications(session: Session) -> Sequence[Certification]:
-    return session.scalars(
-        select(Certification)
-        .order_by(Certification.rncp_code)
-        .options(selectinload(Certification.blocks))
-    ).all()
-
-
-def certification_detail_options() -> list[Any]:
-    return [
-        selectinload(Certification.blocks).selectinload(CompetencyBlock.competencies),
-        selectinload(Certification.blocks)
-        .selectinload(CompetencyBlock.transversal_links)
-        .joinedload(BlockTransversalLink.competency),
-        selectinload(Certification.competencies),
-        selectinload(Certification.rating_levels),
-        selectinload(Certification.requirements),
-    ]
-
-
-def get_certification(session: Session, rncp_code: str) -> Certification:
-    cert = session.scalars(
-        select(Certification)
-        .where(Certification.rncp_code == rncp_code.upper())
-        .options(*certification_detail_options())
-    ).one_or_none()
-    if cert is None:
-        raise NotFound("No such certification.")
-    return cert
