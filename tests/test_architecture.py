@@ -6,6 +6,7 @@ that breaks the shape fails here before it confuses anyone."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
@@ -135,3 +136,18 @@ def test_the_storage_and_the_mail_transport_import_no_domain() -> None:
             and t not in ("app.services.errors", "app.services.validation")
         )
         assert domain == [], name
+
+
+def test_the_readme_layout_names_every_service_module() -> None:
+    """The README's layout section says where each kind of rule lives: it names every package
+    and module under app/services/ and app/web/, so a new one must be placed there too."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") : readme.index("## Tests and CI")]
+    spans = re.findall(r"`([^`]+)`", layout)
+    words = {word for span in spans for word in re.findall(r"\w+", span)}
+    missing = sorted(
+        name
+        for name in MODULES
+        if name.startswith(("app.services.", "app.web.")) and name.rsplit(".", 1)[-1] not in words
+    )
+    assert missing == []
