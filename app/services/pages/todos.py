@@ -87,15 +87,7 @@ def todos(
     open_reviews = [
         ReviewRow(*values)
         for values in session.execute(
-            select(
-                SemesterReview.id,
-                SemesterReview.apprenticeship_id,
-                SemesterReview.semester,
-                SemesterReview.starts_on,
-                SemesterReview.ends_on,
-                SemesterReview.locked_at,
-                SemesterReview.version,
-            )
+            select(*ReviewRow.columns())
             .where(
                 SemesterReview.apprenticeship_id.in_(ids),
                 SemesterReview.locked_at.is_(None),

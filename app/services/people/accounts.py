@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +20,7 @@ from app.models import (
     AuthSession,
     User,
 )
-from app.services import audit, validation
+from app.services import audit, paging, validation
 from app.services.access import require_admin
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.paging import page_count
@@ -43,13 +41,7 @@ class UserPage:
     q: str
 
     def query_string(self, page: int | None = None) -> str:
-        params: dict[str, Any] = {}
-        if self.q:
-            params["q"] = self.q
-        target = self.page if page is None else page
-        if target > 1:
-            params["page"] = target
-        return urlencode(params)
+        return paging.query_string({"q": self.q}, self.page if page is None else page)
 
 
 @dataclass(frozen=True)

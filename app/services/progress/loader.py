@@ -162,15 +162,7 @@ def load_progress_many(
     if not apprenticeships:
         return {}
     ids = [a.id for a in apprenticeships]
-    columns: list[Any] = [
-        SemesterReview.id,
-        SemesterReview.apprenticeship_id,
-        SemesterReview.semester,
-        SemesterReview.starts_on,
-        SemesterReview.ends_on,
-        SemesterReview.locked_at,
-        SemesterReview.version,
-    ]
+    columns: list[Any] = ReviewRow.columns()
     # Signature counts are shown only in the detailed view; dashboards skip the subquery.
     signature_counts: dict[int, int] | None = {} if detail else None
     if detail:

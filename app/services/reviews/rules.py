@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import ColumnElement, func, or_
 
 from app.i18n import N_
-from app.models import CompetencyRating, Party
+from app.models import CompetencyRating, Party, SemesterReview
 
 # The parties who assess and sign, in the order pages show them.
 PARTIES: tuple[Party, ...] = (Party.APPRENTICE, Party.TUTOR, Party.SUPERVISOR)
@@ -76,6 +76,19 @@ class ReviewRow(NamedTuple):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    @staticmethod
+    def columns() -> list[Any]:
+        """The columns to select for it, in its order."""
+        return [
+            SemesterReview.id,
+            SemesterReview.apprenticeship_id,
+            SemesterReview.semester,
+            SemesterReview.starts_on,
+            SemesterReview.ends_on,
+            SemesterReview.locked_at,
+            SemesterReview.version,
+        ]
 
 
 def review_state(review: ReviewDates, today: date) -> ReviewState:

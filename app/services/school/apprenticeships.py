@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -25,7 +24,7 @@ from app.models import (
     SemesterReview,
     User,
 )
-from app.services import audit, validation
+from app.services import audit, paging, validation
 from app.services.access import (
     get_visible_apprenticeship,
     require_admin,
@@ -176,13 +175,7 @@ class ApprenticeshipPage:
     cohorts: Sequence[Cohort]
 
     def query_string(self, page: int | None = None) -> str:
-        params: dict[str, Any] = {}
-        if self.cohort_id:
-            params["cohort"] = self.cohort_id
-        target = self.page if page is None else page
-        if target > 1:
-            params["page"] = target
-        return urlencode(params)
+        return paging.query_string({"cohort": self.cohort_id}, self.page if page is None else page)
 
 
 @dataclass(frozen=True)
