@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import N_, translate
+from app.schemas.problem import PROBLEM_MEDIA_TYPE, Problem, ProblemFieldError
 from app.services.errors import DomainError, Unauthenticated
 from app.web.deps import request_locale
 from app.web.htmx import is_htmx, wants_json
@@ -48,23 +48,19 @@ def problem_response(
     status: int,
     detail: str,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[ProblemFieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """An error answer: a :class:`Problem` body for the API, a page or fragment for people."""
     locale = _locale(request)
     request.state.locale = locale
     title = translate(locale, STATUS_TITLES.get(status, "Error"))
     if wants_json(request):
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }
-        if errors:
-            body["errors"] = errors
+        problem = Problem(
+            type="about:blank", title=title, status=status, detail=detail, errors=errors or []
+        )
         return JSONResponse(
-            body, status_code=status, media_type="application/problem+json", headers=headers
+            problem.body(), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
         )
     template = "partials/error.html" if is_htmx(request) else "error.html"
     response = templates.TemplateResponse(
@@ -93,7 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={target}", status_code=303)
         locale = _locale(request)
         detail = translate(locale, exc.message, **exc.params)
-        errors = [{"field": name, "code": code} for name, code in exc.field_errors.items()]
+        # A domain error carries one message; it is the message of each field it names.
+        errors = [
+            ProblemFieldError(field=name, code=code, message=detail)
+            for name, code in exc.field_errors.items()
+        ]
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return problem_response(request, exc.status_code, detail, errors=errors, headers=headers)
@@ -102,10 +102,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         locale = _locale(request)
         errors = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "message": err.get("msg", ""),
-            }
+            ProblemFieldError(
+                field=".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                code=str(err.get("type", "invalid")),
+                message=str(err.get("msg", "")),
+            )
             for err in exc.errors()
         ]
         log.info("%s %s -> 422: %s", request.method, request.url.path, errors)
