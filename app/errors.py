@@ -116,6 +116,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers "400 There was an error parsing the body" to whatever fails while
+        # it reads a body, raised from that failure. The body cap's ContentTooLarge (a
+        # chunked body past the limit) is answered as itself, 413; a body json cannot read
+        # (not UTF-8, nested too deep) as FastAPI answers other malformed JSON, 422.
+        cause = exc.__cause__ if exc.status_code == 400 else None
+        if isinstance(cause, DomainError):
+            return await _domain(request, cause)
+        if isinstance(cause, ValueError | RecursionError):
+            unreadable = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+            return await _validation(request, RequestValidationError([unreadable]))
         locale = _locale(request)
         message = STATUS_MESSAGES.get(exc.status_code)
         if message:
