@@ -22,6 +22,7 @@ from app.schemas.journal import (
     WorkSituationRead,
     WorkSituationUpdate,
 )
+from app.schemas.problem import problem_responses
 from app.services.documents import attachments as attachment_service
 from app.services.documents import storage
 from app.services.journal import situations as journal_service
@@ -124,7 +125,9 @@ def situation_read(situation: WorkSituation) -> WorkSituationRead:
 
 
 @router.get(
-    "/apprenticeships/{apprenticeship_id}/work-situations", response_model=WorkSituationPage
+    "/apprenticeships/{apprenticeship_id}/work-situations",
+    response_model=WorkSituationPage,
+    responses=problem_responses(401, 404, 422),
 )
 def list_work_situations(
     apprenticeship_id: Id,
@@ -164,6 +167,7 @@ def list_work_situations(
     "/apprenticeships/{apprenticeship_id}/work-situations",
     response_model=WorkSituationRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 413, 422),
 )
 def create_work_situation(
     apprenticeship_id: Id,
@@ -182,12 +186,20 @@ def create_work_situation(
     return situation_read(situation)
 
 
-@router.get("/work-situations/{situation_id}", response_model=WorkSituationRead)
+@router.get(
+    "/work-situations/{situation_id}",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 404, 422),
+)
 def get_work_situation(situation_id: Id, session: DbSession, user: ApiUser) -> WorkSituationRead:
     return situation_read(journal_service.get_situation(session, user, situation_id))
 
 
-@router.patch("/work-situations/{situation_id}", response_model=WorkSituationRead)
+@router.patch(
+    "/work-situations/{situation_id}",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def update_work_situation(
     situation_id: Id,
     body: WorkSituationUpdate,
@@ -207,7 +219,11 @@ def update_work_situation(
     return situation_read(situation)
 
 
-@router.delete("/work-situations/{situation_id}", status_code=204)
+@router.delete(
+    "/work-situations/{situation_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def delete_work_situation(
     situation_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> Response:
@@ -221,7 +237,11 @@ def delete_work_situation(
     return Response(status_code=204)
 
 
-@router.post("/work-situations/{situation_id}/submit", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/submit",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def submit_work_situation(
     situation_id: Id, request: Request, session: DbSession, user: ApiUser
 ) -> WorkSituationRead:
@@ -230,7 +250,11 @@ def submit_work_situation(
     )
 
 
-@router.post("/work-situations/{situation_id}/acknowledge", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/acknowledge",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def acknowledge_work_situation(
     situation_id: Id,
     request: Request,
@@ -244,7 +268,11 @@ def acknowledge_work_situation(
     )
 
 
-@router.post("/work-situations/{situation_id}/request-changes", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/request-changes",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def request_changes_to_work_situation(
     situation_id: Id,
     body: ChangeRequestCreate,
@@ -266,6 +294,7 @@ def request_changes_to_work_situation(
     "/work-situations/{situation_id}/attachments",
     response_model=AttachmentRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra=UPLOAD_OPENAPI,
 )
 def upload_work_situation_attachment(
@@ -288,7 +317,11 @@ def upload_work_situation_attachment(
     return attachment_read(attachment)
 
 
-@router.get("/work-situations/{situation_id}/attachments", response_model=list[AttachmentRead])
+@router.get(
+    "/work-situations/{situation_id}/attachments",
+    response_model=list[AttachmentRead],
+    responses=problem_responses(401, 404, 422),
+)
 def list_work_situation_attachments(
     situation_id: Id, session: DbSession, user: ApiUser
 ) -> list[AttachmentRead]:
@@ -298,7 +331,29 @@ def list_work_situation_attachments(
     ]
 
 
-@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file, in the type it was checked to be when it was uploaded.",
+            "content": {content_type: {} for content_type in storage.EXTENSIONS},
+        },
+        206: {
+            "description": "The byte range the Range header asked for; several ranges come "
+            "as multipart/byteranges. A Range that cannot be served is ignored (200).",
+            "content": {
+                content_type: {} for content_type in (*storage.EXTENSIONS, "multipart/byteranges")
+            },
+        },
+        **problem_responses(
+            401,
+            404,
+            422,
+            notes={404: "No such attachment, one the caller may not see, or its file is missing."},
+        ),
+    },
+)
 def download_attachment(
     attachment_id: Id, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> FileResponse:
@@ -315,7 +370,11 @@ def download_attachment(
     )
 
 
-@router.delete("/attachments/{attachment_id}", status_code=204)
+@router.delete(
+    "/attachments/{attachment_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def delete_attachment(
     attachment_id: Id, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> Response:
