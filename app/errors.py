@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import N_, translate
+from app.schemas.problem import PROBLEM_MEDIA_TYPE, Problem, ProblemFieldError
 from app.services.errors import DomainError, Unauthenticated
 from app.services.validation import field_messages
 from app.web.deps import request_locale
@@ -49,23 +49,19 @@ def problem_response(
     status: int,
     detail: str,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    errors: list[ProblemFieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """An error answer: a :class:`Problem` body for the API, a page or fragment for people."""
     locale = _locale(request)
     request.state.locale = locale
     title = translate(locale, STATUS_TITLES.get(status, "Error"))
     if wants_json(request):
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }
-        if errors:
-            body["errors"] = errors
+        problem = Problem(
+            type="about:blank", title=title, status=status, detail=detail, errors=errors or []
+        )
         return JSONResponse(
-            body, status_code=status, media_type="application/problem+json", headers=headers
+            problem.body(), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
         )
     template = "partials/error.html" if is_htmx(request) else "error.html"
     response = templates.TemplateResponse(
@@ -95,11 +91,11 @@ def install_error_handlers(app: FastAPI) -> None:
         locale = _locale(request)
         detail = translate(locale, exc.message, **exc.params)
         errors = [
-            {
-                "field": name,
-                "code": exc.field_errors.get(name, "invalid"),
-                "message": translate(locale, message, **params),
-            }
+            ProblemFieldError(
+                field=name,
+                code=exc.field_errors.get(name, "invalid"),
+                message=translate(locale, message, **params),
+            )
             for name, (message, params) in field_messages(exc).items()
         ]
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc.message)
@@ -110,12 +106,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         locale = _locale(request)
         errors = [
-            {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "code": err.get("type", "invalid"),
+            ProblemFieldError(
+                field=".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                code=str(err.get("type", "invalid")),
                 # Our own checks' messages are msgids; pydantic's are English already.
-                "message": translate(locale, err.get("msg", "")),
-            }
+                message=translate(locale, str(err.get("msg", ""))),
+            )
             for err in exc.errors()
         ]
         log.info("%s %s -> 422: %s", request.method, request.url.path, errors)
@@ -125,6 +121,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers "400 There was an error parsing the body" to whatever fails while
+        # it reads a body, raised from that failure. The body cap's ContentTooLarge (a
+        # chunked body past the limit) is answered as itself, 413; a body json cannot read
+        # (not UTF-8, nested too deep) as FastAPI answers other malformed JSON, 422.
+        cause = exc.__cause__ if exc.status_code == 400 else None
+        if isinstance(cause, DomainError):
+            return await _domain(request, cause)
+        if isinstance(cause, ValueError | RecursionError):
+            unreadable = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+            return await _validation(request, RequestValidationError([unreadable]))
         locale = _locale(request)
         message = STATUS_MESSAGES.get(exc.status_code)
         if message:

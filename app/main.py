@@ -36,6 +36,7 @@ from app.routes import (
     referentials,
     reviews,
 )
+from app.schemas.problem import document_problems
 from app.services.errors import ContentTooLarge
 from app.services.notifications import sender as mail_sender
 from app.web.csrf import csrf_cookie_name, csrf_protect, csrf_seed, csrf_token_for
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     install_error_handlers(app)
+    document_problems(app)
     static_dir = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
     for module in (
@@ -202,5 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs,
         admin,
     ):
-        app.include_router(module.router)
+        # The OpenAPI document describes the JSON API and the health check. Pages, forms,
+        # fragments and browser downloads answer HTML, errors included: they are not the API.
+        app.include_router(module.router, include_in_schema=module in (api, health))
     return app

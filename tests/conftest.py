@@ -22,6 +22,7 @@ from app.services.referentials.loader import load_all_referentials
 from app.web.deps import get_db, request_transaction
 from tests.factories import make_apprenticeship, make_cohort, make_user
 from tests.helpers import Personas
+from tests.openapi_contract import check_answer
 
 TEST_DATA_DIR = PROJECT_ROOT / "var" / "test"
 
@@ -137,7 +138,10 @@ def app(settings: Settings, connection: Connection) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
+    """The app over HTTP. Every answer to a documented API operation is also checked against
+    the OpenAPI document (status, media type, body schema): the document tells the truth."""
     with TestClient(app, follow_redirects=False) as test_client:
+        test_client.event_hooks["response"].append(lambda response: check_answer(app, response))
         yield test_client
 
 

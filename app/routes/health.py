@@ -9,11 +9,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.schemas.health import HealthRead
+
 router = APIRouter(tags=["health"])
 log = logging.getLogger("livret.health")
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=HealthRead,
+    responses={503: {"model": HealthRead, "description": "The database is unreachable."}},
+)
 def healthz(request: Request) -> JSONResponse:
     try:
         with request.app.state.engine.connect() as conn:

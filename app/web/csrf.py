@@ -8,6 +8,7 @@ import hmac
 import logging
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
 from app.config import Settings
 from app.services.errors import Forbidden
@@ -66,9 +67,13 @@ async def csrf_protect(request: Request) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
+        try:
+            form = await request.form()
+        except HTTPException:  # Starlette's 400 for a malformed form: it carries no token
+            pass
+        else:
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
     settings: Settings = request.app.state.settings
     expected = csrf_token_for(settings.effective_secret_key, seed) if seed else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):

@@ -13,6 +13,7 @@ from app.schemas.apprenticeship import (
     OrganisationRead,
     PersonRead,
 )
+from app.schemas.problem import problem_responses
 from app.services.access import roles_of
 from app.services.school import apprenticeships as apprenticeship_service
 from app.web.deps import DbSession
@@ -41,21 +42,34 @@ def apprenticeship_read(appr: Apprenticeship, viewer: User) -> ApprenticeshipRea
     )
 
 
-@router.get("/apprenticeships", response_model=list[ApprenticeshipRead])
+@router.get(
+    "/apprenticeships",
+    response_model=list[ApprenticeshipRead],
+    responses=problem_responses(401),
+)
 def list_apprenticeships(session: DbSession, user: ApiUser) -> list[ApprenticeshipRead]:
     return [
         apprenticeship_read(a, user) for a in apprenticeship_service.list_visible(session, user)
     ]
 
 
-@router.get("/apprenticeships/{apprenticeship_id}", response_model=ApprenticeshipRead)
+@router.get(
+    "/apprenticeships/{apprenticeship_id}",
+    response_model=ApprenticeshipRead,
+    responses=problem_responses(401, 404, 422),
+)
 def get_apprenticeship(
     apprenticeship_id: PathId, session: DbSession, user: ApiUser
 ) -> ApprenticeshipRead:
     return apprenticeship_read(apprenticeship_service.get(session, user, apprenticeship_id), user)
 
 
-@router.post("/apprenticeships", response_model=ApprenticeshipRead, status_code=201)
+@router.post(
+    "/apprenticeships",
+    response_model=ApprenticeshipRead,
+    status_code=201,
+    responses=problem_responses(401, 403, 413, 422),
+)
 def create_apprenticeship(
     body: ApprenticeshipCreate, session: DbSession, user: ApiUser
 ) -> ApprenticeshipRead:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from app.models import Certification
 from app.routes.api.deps import ApiUser
 from app.schemas.common import SafeStr
+from app.schemas.problem import problem_responses
 from app.schemas.referential import (
     BlockRead,
     CertificationRead,
@@ -70,7 +71,11 @@ def certification_read(cert: Certification) -> CertificationRead:
     )
 
 
-@router.get("/certifications", response_model=list[CertificationSummary])
+@router.get(
+    "/certifications",
+    response_model=list[CertificationSummary],
+    responses=problem_responses(401),
+)
 def list_certifications(session: DbSession, user: ApiUser) -> list[CertificationSummary]:
     return [
         CertificationSummary(
@@ -84,7 +89,11 @@ def list_certifications(session: DbSession, user: ApiUser) -> list[Certification
     ]
 
 
-@router.get("/certifications/{rncp_code}", response_model=CertificationRead)
+@router.get(
+    "/certifications/{rncp_code}",
+    response_model=CertificationRead,
+    responses=problem_responses(401, 404, 422),
+)
 def get_certification(
     session: DbSession,
     user: ApiUser,

@@ -14,6 +14,7 @@ from app.schemas.degree import (
     MobilityPeriodRead,
 )
 from app.schemas.journal import AttachmentRead
+from app.schemas.problem import problem_responses
 from app.services.degree_conditions import evidence as degree_service
 from app.services.documents import attachments as attachment_service
 from app.web.deps import AppSettings, DbSession, client_ip
@@ -38,6 +39,7 @@ def english_result_read(result: EnglishResult) -> EnglishResultRead:
 @router.get(
     "/apprenticeships/{apprenticeship_id}/english-results",
     response_model=list[EnglishResultRead],
+    responses=problem_responses(401, 404, 422),
 )
 def list_english_results(
     apprenticeship_id: PathId, session: DbSession, user: ApiUser
@@ -52,6 +54,7 @@ def list_english_results(
     "/apprenticeships/{apprenticeship_id}/english-results",
     response_model=EnglishResultRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 413, 422),
 )
 def create_english_result(
     apprenticeship_id: PathId,
@@ -74,6 +77,7 @@ def create_english_result(
     "/english-results/{result_id}/attachments",
     response_model=AttachmentRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra=UPLOAD_OPENAPI,
 )
 def upload_english_certificate(
@@ -99,6 +103,7 @@ def upload_english_certificate(
 @router.get(
     "/apprenticeships/{apprenticeship_id}/mobility-periods",
     response_model=list[MobilityPeriodRead],
+    responses=problem_responses(401, 404, 422),
 )
 def list_mobility_periods(
     apprenticeship_id: PathId, session: DbSession, user: ApiUser
@@ -113,6 +118,7 @@ def list_mobility_periods(
     "/apprenticeships/{apprenticeship_id}/mobility-periods",
     response_model=MobilityPeriodRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 413, 422),
 )
 def create_mobility_period(
     apprenticeship_id: PathId,

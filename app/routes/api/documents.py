@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from app.routes.api.deps import ApiUser
 from app.routes.documents import PDF_RESPONSES, livret_response
+from app.schemas.problem import problem_responses
 from app.web.deps import AppSettings, DbSession
 from app.web.params import PathId
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["documents"])
 @router.get(
     "/apprenticeships/{apprenticeship_id}/livret.pdf",
     response_class=Response,
-    responses=PDF_RESPONSES,
+    responses={**PDF_RESPONSES, **problem_responses(401, 404, 422)},
 )
 def get_livret_pdf(
     apprenticeship_id: PathId,

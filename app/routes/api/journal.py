@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from app.models import Attachment, SituationStatus, WorkSituation
 from app.routes.api.deps import ApiUser
@@ -22,6 +23,7 @@ from app.schemas.journal import (
     WorkSituationRead,
     WorkSituationUpdate,
 )
+from app.schemas.problem import problem_responses
 from app.services.documents import attachments as attachment_service
 from app.services.documents import storage
 from app.services.journal import situations as journal_service
@@ -35,6 +37,21 @@ DOWNLOAD_HEADERS = {
     "Cache-Control": "private, no-store",
     "Content-Security-Policy": "default-src 'none'; sandbox",
 }
+
+
+class AttachmentFile(FileResponse):
+    """An attachment's file, streamed. A Range request gets its part (206); a Range it cannot
+    serve, malformed or past the end, is ignored and the whole file sent (RFC 9110 lets a
+    server ignore Range), instead of Starlette's plain-text 400 or 416: the API's errors are
+    all problem+json. This overrides a private Starlette hook; tests/test_openapi.py checks
+    that it still applies."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except (MalformedRangeHeader, RangeNotSatisfiable):
+            return []  # no range: the whole file
 
 
 # The body is parsed by hand (to cap its size), so describe it for the OpenAPI document.
@@ -109,7 +126,9 @@ def situation_read(situation: WorkSituation) -> WorkSituationRead:
 
 
 @router.get(
-    "/apprenticeships/{apprenticeship_id}/work-situations", response_model=WorkSituationPage
+    "/apprenticeships/{apprenticeship_id}/work-situations",
+    response_model=WorkSituationPage,
+    responses=problem_responses(401, 404, 422),
 )
 def list_work_situations(
     apprenticeship_id: PathId,
@@ -150,6 +169,7 @@ def list_work_situations(
     "/apprenticeships/{apprenticeship_id}/work-situations",
     response_model=WorkSituationRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 413, 422),
 )
 def create_work_situation(
     apprenticeship_id: PathId,
@@ -168,14 +188,22 @@ def create_work_situation(
     return situation_read(situation)
 
 
-@router.get("/work-situations/{situation_id}", response_model=WorkSituationRead)
+@router.get(
+    "/work-situations/{situation_id}",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 404, 422),
+)
 def get_work_situation(
     situation_id: PathId, session: DbSession, user: ApiUser
 ) -> WorkSituationRead:
     return situation_read(journal_service.get_situation(session, user, situation_id))
 
 
-@router.patch("/work-situations/{situation_id}", response_model=WorkSituationRead)
+@router.patch(
+    "/work-situations/{situation_id}",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def update_work_situation(
     situation_id: PathId,
     body: WorkSituationUpdate,
@@ -195,7 +223,11 @@ def update_work_situation(
     return situation_read(situation)
 
 
-@router.delete("/work-situations/{situation_id}", status_code=204)
+@router.delete(
+    "/work-situations/{situation_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def delete_work_situation(
     situation_id: PathId, request: Request, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> Response:
@@ -209,7 +241,11 @@ def delete_work_situation(
     return Response(status_code=204)
 
 
-@router.post("/work-situations/{situation_id}/submit", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/submit",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def submit_work_situation(
     situation_id: PathId, request: Request, session: DbSession, user: ApiUser
 ) -> WorkSituationRead:
@@ -218,7 +254,11 @@ def submit_work_situation(
     )
 
 
-@router.post("/work-situations/{situation_id}/acknowledge", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/acknowledge",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def acknowledge_work_situation(
     situation_id: PathId,
     request: Request,
@@ -232,7 +272,11 @@ def acknowledge_work_situation(
     )
 
 
-@router.post("/work-situations/{situation_id}/request-changes", response_model=WorkSituationRead)
+@router.post(
+    "/work-situations/{situation_id}/request-changes",
+    response_model=WorkSituationRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def request_changes_to_work_situation(
     situation_id: PathId,
     body: ChangeRequestCreate,
@@ -254,6 +298,7 @@ def request_changes_to_work_situation(
     "/work-situations/{situation_id}/attachments",
     response_model=AttachmentRead,
     status_code=201,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
     openapi_extra=UPLOAD_OPENAPI,
 )
 def upload_work_situation_attachment(
@@ -276,7 +321,11 @@ def upload_work_situation_attachment(
     return attachment_read(attachment)
 
 
-@router.get("/work-situations/{situation_id}/attachments", response_model=list[AttachmentRead])
+@router.get(
+    "/work-situations/{situation_id}/attachments",
+    response_model=list[AttachmentRead],
+    responses=problem_responses(401, 404, 422),
+)
 def list_work_situation_attachments(
     situation_id: PathId, session: DbSession, user: ApiUser
 ) -> list[AttachmentRead]:
@@ -286,14 +335,36 @@ def list_work_situation_attachments(
     ]
 
 
-@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+@router.get(
+    "/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The file, in the type it was checked to be when it was uploaded.",
+            "content": {content_type: {} for content_type in storage.EXTENSIONS},
+        },
+        206: {
+            "description": "The byte range the Range header asked for; several ranges come "
+            "as multipart/byteranges. A Range that cannot be served is ignored (200).",
+            "content": {
+                content_type: {} for content_type in (*storage.EXTENSIONS, "multipart/byteranges")
+            },
+        },
+        **problem_responses(
+            401,
+            404,
+            422,
+            notes={404: "No such attachment, one the caller may not see, or its file is missing."},
+        ),
+    },
+)
 def download_attachment(
     attachment_id: PathId, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> FileResponse:
     download = attachment_service.open_download(
         session, user, settings.attachments_dir, attachment_id
     )
-    return FileResponse(
+    return AttachmentFile(
         download.path,
         media_type=download.content_type,
         headers={
@@ -303,7 +374,11 @@ def download_attachment(
     )
 
 
-@router.delete("/attachments/{attachment_id}", status_code=204)
+@router.delete(
+    "/attachments/{attachment_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 def delete_attachment(
     attachment_id: PathId,
     request: Request,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from app.models import Party, RatingSource
 from app.routes.api.deps import ApiUser
+from app.schemas.problem import problem_responses
 from app.schemas.review import (
     AgreedPut,
     AssessmentPut,
@@ -108,7 +109,7 @@ def _read(detail: ReviewDetail, settings: AppSettings) -> ReviewRead:
     return review_read(detail, date.today(), settings.review_overdue_days)
 
 
-@router.get("", response_model=list[ReviewSummary])
+@router.get("", response_model=list[ReviewSummary], responses=problem_responses(401, 404, 422))
 def list_reviews(
     apprenticeship_id: PathId, session: DbSession, settings: AppSettings, user: ApiUser
 ) -> list[ReviewSummary]:
@@ -129,7 +130,7 @@ def list_reviews(
     ]
 
 
-@router.get("/{semester}", response_model=ReviewRead)
+@router.get("/{semester}", response_model=ReviewRead, responses=problem_responses(401, 404, 422))
 def get_review(
     apprenticeship_id: PathId,
     session: DbSession,
@@ -140,7 +141,11 @@ def get_review(
     return _read(review_detail.load_detail(session, user, apprenticeship_id, semester), settings)
 
 
-@router.patch("/{semester}", response_model=ReviewRead)
+@router.patch(
+    "/{semester}",
+    response_model=ReviewRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def adjust_review_dates(
     apprenticeship_id: PathId,
     body: ReviewDatesPatch,
@@ -162,7 +167,11 @@ def adjust_review_dates(
     return _read(detail, settings)
 
 
-@router.put("/{semester}/assessments/{party}", response_model=ReviewRead)
+@router.put(
+    "/{semester}/assessments/{party}",
+    response_model=ReviewRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def put_assessment(
     apprenticeship_id: PathId,
     party: Party,
@@ -187,7 +196,11 @@ def put_assessment(
     return _read(detail, settings)
 
 
-@router.put("/{semester}/agreed", response_model=ReviewRead)
+@router.put(
+    "/{semester}/agreed",
+    response_model=ReviewRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def put_agreed(
     apprenticeship_id: PathId,
     body: AgreedPut,
@@ -210,7 +223,29 @@ def put_agreed(
     return _read(detail, settings)
 
 
-@router.post("/{semester}/signatures", response_model=ReviewRead, status_code=201)
+@router.post(
+    "/{semester}/signatures",
+    response_model=ReviewRead,
+    status_code=201,
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        429,
+        notes={
+            403: "Not allowed: the caller does not hold this role, the password is wrong, the "
+            "browser session was opened with an emailed sign-in link (it signs on the review "
+            "page, with an emailed code), or a browser-session call lacks its CSRF token.",
+            409: "The review cannot be signed now: it is locked, its agreed content is "
+            "incomplete, or it is already signed in this role.",
+            429: "Too many failed sign-ins or signing attempts for this account; wait, then "
+            "try again.",
+        },
+    ),
+)
 def sign_review(
     apprenticeship_id: PathId,
     body: SignatureCreate,
@@ -235,7 +270,11 @@ def sign_review(
     return _read(detail, settings)
 
 
-@router.post("/{semester}/reopen", response_model=ReviewRead)
+@router.post(
+    "/{semester}/reopen",
+    response_model=ReviewRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
 def reopen_review(
     apprenticeship_id: PathId,
     body: ReopenCreate,
@@ -251,7 +290,11 @@ def reopen_review(
     return _read(detail, settings)
 
 
-@router.get("/{semester}/verification", response_model=VerificationRead)
+@router.get(
+    "/{semester}/verification",
+    response_model=VerificationRead,
+    responses=problem_responses(401, 404, 422),
+)
 def verify_review(
     apprenticeship_id: PathId, session: DbSession, user: ApiUser, semester: Semester
 ) -> VerificationRead:
