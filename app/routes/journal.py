@@ -33,7 +33,6 @@ from app.web.urls import journal_url, situation_url
 router = APIRouter(tags=["pages"])
 
 PAGE_SIZE = 20
-TEXT_FIELDS = ("context", "actions", "results", "learnings")
 NOTICES = {
     "created": N_("The work situation was saved as a draft."),
     "saved": N_("Changes saved."),
@@ -81,7 +80,7 @@ def _to_input(
         starts_on=starts_on or date.min,
         ends_on=ends_on or date.max,
         competency_codes=form.competency_codes,
-        **{f: getattr(form, f) for f in TEXT_FIELDS},
+        **{f: getattr(form, f) for f in journal_rules.TEXT_FIELDS},
     )
     return (None if errors else data), errors
 
@@ -95,7 +94,7 @@ def _all_errors(
         date.min,
         date.max,
         form.competency_codes,
-        **{f: getattr(form, f) for f in TEXT_FIELDS},
+        **{f: getattr(form, f) for f in journal_rules.TEXT_FIELDS},
     )
     for field, (message, params) in journal_service.field_errors(
         session, user, appr_id, probe
@@ -239,7 +238,7 @@ def _form_from(situation: WorkSituation) -> SituationForm:
         ends_on=situation.ends_on.isoformat(),
         competency_codes=[c.code for c in situation.competencies],
         version=situation.version,
-        **{f: getattr(situation, f) for f in TEXT_FIELDS},
+        **{f: getattr(situation, f) for f in journal_rules.TEXT_FIELDS},
     )
 
 
@@ -271,7 +270,7 @@ def update_situation(
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         competency_codes=data.competency_codes,
-        **{f: getattr(data, f) for f in TEXT_FIELDS},
+        **{f: getattr(data, f) for f in journal_rules.TEXT_FIELDS},
     )
     try:
         journal_service.update_situation(

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from app.models import SituationStatus
 from app.schemas.apprenticeship import PersonRead
 from app.schemas.common import ReadModel, Version, WriteModel
-from app.services.journal.situations import (
+from app.services.journal.rules import (
     CODE_PATTERN,
     COMMENT_MAX,
     COMPETENCIES_MAX,

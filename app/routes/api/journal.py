@@ -26,6 +26,7 @@ from app.schemas.journal import (
 from app.schemas.problem import problem_responses
 from app.services.documents import attachments as attachment_service
 from app.services.documents import storage
+from app.services.journal import rules as journal_rules
 from app.services.journal import situations as journal_service
 from app.web.deps import AppSettings, DbSession, client_ip
 from app.web.params import PathId
@@ -137,12 +138,12 @@ def list_work_situations(
     status: SituationStatus | None = None,
     competency: Annotated[
         SafeStr | None,
-        Query(pattern=journal_service.CODE_PATTERN, description="competency code"),
+        Query(pattern=journal_rules.CODE_PATTERN, description="competency code"),
     ] = None,
     block: Annotated[
-        SafeStr | None, Query(pattern=journal_service.CODE_PATTERN, description="block code")
+        SafeStr | None, Query(pattern=journal_rules.CODE_PATTERN, description="block code")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=journal_service.PAGE_MAX)] = 50,
+    limit: Annotated[int, Query(ge=1, le=journal_rules.PAGE_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> WorkSituationPage:
     page = journal_service.list_situations(
