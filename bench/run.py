@@ -137,7 +137,7 @@ def _stamp() -> dict[str, Any]:
     """What the cached database was built from; any change rebuilds it."""
     digest = hashlib.sha256()
     for path in [
-        PROJECT_ROOT / "app" / "services" / "demo.py",
+        *sorted((PROJECT_ROOT / "app" / "demo").glob("*.py")),
         *sorted((PROJECT_ROOT / "seeds" / "referentials").glob("*.toml")),
     ]:
         digest.update(path.read_bytes())
