@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     # Reminders: reviews this many days past their deadline copy the supervisor.
     reminder_escalation_days: int = 14
 
-    # Sign-in links by email (company tutors, or everyone) and emailed signing codes.
-    signin_links_for_everyone: bool = False
+    # Sign-in links by email (every role by default; false: company tutors only) and emailed
+    # signing codes.
+    signin_links_for_everyone: bool = True
     signin_link_minutes: int = 30
     signin_link_max_per_window: int = 3
     signin_link_window_minutes: int = 15

@@ -141,6 +141,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "locales": LOCALES,
         # A session opened with an emailed link signs with an emailed code, not a password.
         "signs_with_code": auth_method(request) == "link",
+        "signin_links_for_everyone": request.app.state.settings.signin_links_for_everyone,
     }
 
 

@@ -136,7 +136,10 @@ def test_a_mistyped_token_is_refused(web, link_settings):
 
 
 @pytest.mark.parametrize("who", ["unknown", "apprentice", "supervisor", "admin", "inactive"])
-def test_others_get_the_same_answer_and_no_link(web, db, link_settings, personas, who):
+def test_others_get_the_same_answer_and_no_link(db, connection, link_settings, personas, who):
+    """With links restricted to tutors (and, whatever the setting, for unknown or deactivated
+    accounts) the answer is the same and nothing is sent."""
+    tutors_only = link_settings.model_copy(update={"signin_links_for_everyone": False})
     email = {
         "unknown": "nobody@test.example",
         "apprentice": personas.apprentice_a.email,
@@ -147,11 +150,24 @@ def test_others_get_the_same_answer_and_no_link(web, db, link_settings, personas
     if who == "inactive":
         personas.tutor_b.is_active = False
         db.flush()
-    response = ask_link(web, link_settings, email)
+    with TestClient(app_with(tutors_only, connection), follow_redirects=False) as client:
+        response = ask_link(client, tutors_only, email)
     assert (response.status_code, response.headers["location"]) == (303, NEUTRAL)
     assert outbox(db) == []
     assert count_rows(db, SignInLink) == 0
     assert count_rows(db, AuditEvent, AuditEvent.action == "auth.link_refused") == 1
+
+
+@pytest.mark.parametrize("who", ["unknown", "inactive"])
+def test_unknown_and_deactivated_accounts_get_no_link_by_default(
+    web, db, link_settings, personas, who
+):
+    email = {"unknown": "nobody@test.example", "inactive": personas.tutor_b.email}[who]
+    personas.tutor_b.is_active = False
+    db.flush()
+    response = ask_link(web, link_settings, email)
+    assert (response.status_code, response.headers["location"]) == (303, NEUTRAL)
+    assert outbox(db) == []
 
 
 def test_the_answer_page_is_the_same_for_everyone(web, db, link_settings, personas):
@@ -160,11 +176,13 @@ def test_the_answer_page_is_the_same_for_everyone(web, db, link_settings, person
     assert "30 minutes" in page.text
 
 
-def test_links_for_everyone_when_the_setting_says_so(db, connection, link_settings, personas):
-    everyone = link_settings.model_copy(update={"signin_links_for_everyone": True})
-    with TestClient(app_with(everyone, connection), follow_redirects=False) as client:
-        ask_link(client, everyone, personas.apprentice_a.email)
-    assert [m.recipient_id for m in outbox(db, kind="signin_link")] == [personas.apprentice_a.id]
+@pytest.mark.parametrize("who", ["apprentice_a", "supervisor_a", "admin"])
+def test_every_role_asks_for_a_sign_in_link_and_receives_one(web, db, link_settings, personas, who):
+    person = getattr(personas, who)
+    ask_link(web, link_settings, person.email)
+    assert [m.recipient_id for m in outbox(db, kind="signin_link")] == [person.id]
+    response = use_link(web, link_settings, link_token(db, person.email))
+    assert response.status_code == 303
 
 
 def test_links_are_throttled_per_account(web, db, link_settings, personas):

@@ -2,9 +2,10 @@
 sign a review.
 
 Sign-in links
-    Offered to tutors (users who are tutor of at least one apprenticeship), or to everyone when
-    ``LIVRET_SIGNIN_LINKS_FOR_EVERYONE`` is true. Asking for a link always gets the same answer,
-    whether or not the address has an account (no account enumeration). A link carries a
+    Offered to every active account, or only to tutors (users who are tutor of at least one
+    apprenticeship) when ``LIVRET_SIGNIN_LINKS_FOR_EVERYONE`` is false. Asking for a link
+    always gets the same answer, whether or not the address has an account (no account
+    enumeration). A link carries a
     random token (only its SHA-256 is stored), is bound to one user, expires after
     ``LIVRET_SIGNIN_LINK_MINUTES`` (30) and works once. At most
     ``LIVRET_SIGNIN_LINK_MAX_PER_WINDOW`` (3) links per account per
