@@ -189,3 +189,17 @@ def test_openapi_schema_and_docs_page(client: TestClient) -> None:
     assert docs.status_code == 200 and "/static/js/api-docs.js" in docs.text
     assert "<script>" not in docs.text  # no inline script: the CSP holds
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_me_is_the_caller_with_their_roles(client, db, personas) -> None:
+    p = personas
+    response = client.get("/api/v1/me", headers=bearer(db, p.tutor_a))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["email"], body["is_admin"]) == (p.tutor_a.id, p.tutor_a.email, False)
+    assert body["apprenticeships"] == [
+        {"apprenticeship_id": p.apprenticeship_a.id, "roles": ["tutor"]}
+    ]
+    outsider = client.get("/api/v1/me", headers=bearer(db, p.outsider)).json()
+    assert outsider["apprenticeships"] == []
+    assert client.get("/api/v1/me").status_code == 401

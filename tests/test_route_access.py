@@ -469,6 +469,7 @@ SIGNED_IN: Mapping[tuple[str, str], str] = {
     ("GET", API + "/certifications"): "reference data",
     ("GET", API + "/apprenticeships"): "the actor's apprenticeships",
     ("DELETE", API + "/tokens/current"): "the caller's own token",
+    ("GET", API + "/me"): "the caller",
 }
 ADMIN_ONLY: Mapping[tuple[str, str], Body | None] = {
     ("GET", "/admin"): None,

@@ -10,6 +10,7 @@ from app.routes.api import (
     degree,
     documents,
     journal,
+    people,
     progress,
     reviews,
     tokens,
@@ -18,6 +19,7 @@ from app.routes.api import (
 router = APIRouter(prefix="/api/v1")
 for module in (
     tokens,
+    people,
     certifications,
     apprenticeships,
     journal,

@@ -26,7 +26,7 @@ from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.paging import page_count
 from app.services.people import rules as people_rules
 from app.services.people import users as users_service
-from app.services.school.apprenticeships import detail_options
+from app.services.school.apprenticeships import taking_part
 from app.services.validation import Collector
 
 USERS_PER_PAGE = 25
@@ -95,19 +95,7 @@ def get_user(session: Session, actor: User, user_id: int) -> User:
 
 def user_detail(session: Session, actor: User, user_id: int) -> UserDetail:
     user = get_user(session, actor, user_id)
-    apprenticeships = session.scalars(
-        select(Apprenticeship)
-        .where(
-            or_(
-                Apprenticeship.apprentice_id == user.id,
-                Apprenticeship.tutor_id == user.id,
-                Apprenticeship.supervisor_id == user.id,
-            )
-        )
-        .options(*detail_options())
-        .order_by(Apprenticeship.starts_on.desc(), Apprenticeship.id)
-    ).all()
-    return UserDetail(user, apprenticeships)
+    return UserDetail(user, taking_part(session, user))
 
 
 def create_user(session: Session, actor: User, data: UserInput, *, ip: str | None = None) -> User:

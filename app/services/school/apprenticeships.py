@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.i18n import N_
@@ -58,6 +58,22 @@ def list_visible(session: Session, actor: User) -> Sequence[Apprenticeship]:
         .where(visible_apprenticeships_filter(actor))
         .options(*detail_options())
         .order_by(Apprenticeship.id)
+    ).all()
+
+
+def taking_part(session: Session, person: User) -> Sequence[Apprenticeship]:
+    """The apprenticeships ``person`` is a party to (whoever asks: callers check that)."""
+    return session.scalars(
+        select(Apprenticeship)
+        .where(
+            or_(
+                Apprenticeship.apprentice_id == person.id,
+                Apprenticeship.tutor_id == person.id,
+                Apprenticeship.supervisor_id == person.id,
+            )
+        )
+        .options(*detail_options())
+        .order_by(Apprenticeship.starts_on.desc(), Apprenticeship.id)
     ).all()
 
 
