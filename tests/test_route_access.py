@@ -731,6 +731,30 @@ def test_lists_show_nothing_of_another_apprenticeship(
     assert leaks == []
 
 
+COHORT_FOLLOWERS = (
+    ("GET", "/dashboard"),
+    ("GET", "/dashboard.csv"),
+    ("GET", "/exports/cohort-progress.csv"),
+    ("GET", "/exports/assessments.csv"),
+)
+
+
+@pytest.mark.parametrize("who", ["apprentice_a", "tutor_a"])
+def test_apprentices_and_tutors_get_403_on_the_cohort_dashboard(
+    client: TestClient, db: Session, settings: Settings, world: World, who: str
+) -> None:
+    """The dashboard and its exports are for supervisors and admins (still scoped in SQL)."""
+    wrong = []
+    for method, path in COHORT_FOLLOWERS:
+        assert (method, path) in SIGNED_IN
+        case = Case(method, path, forbidden=Nobody("a follower's list"))
+        headers = sign_in(client, db, settings, getattr(world.personas, who), case)
+        response = send(client, settings, case, world, headers)
+        if response.status_code != 403:
+            wrong.append(f"{case}: {response.status_code}")
+    assert wrong == []
+
+
 def test_anonymous_visitor_is_sent_to_sign_in(
     client: TestClient, settings: Settings, world: World
 ) -> None:

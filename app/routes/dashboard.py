@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.schemas.common import SafeStr
 from app.services.documents import exports as export_service
 from app.services.pages import dashboard as dashboard_service
-from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.deps import AppSettings, CohortFollower, DbSession
 from app.web.htmx import is_htmx_partial
 from app.web.params import QueryId
 from app.web.templating import templates
@@ -37,7 +37,7 @@ def dashboard(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    user: CurrentUser,
+    user: CohortFollower,
     filters: DashboardFilters,
 ) -> Response:
     board = dashboard_service.build(session, settings, user, filters, date.today())
@@ -54,7 +54,7 @@ def dashboard_csv(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    user: CurrentUser,
+    user: CohortFollower,
     filters: DashboardFilters,
     sep: Annotated[SafeStr, Query(pattern="^(comma|semicolon)$")] = "comma",
 ) -> Response:

@@ -17,7 +17,7 @@ from app.services.documents import exports as export_service
 from app.services.documents import livret as livret_service
 from app.services.documents import livret_pdf
 from app.services.pages import dashboard as dashboard_service
-from app.web.deps import AppSettings, CurrentUser, DbSession
+from app.web.deps import AppSettings, CohortFollower, CurrentUser, DbSession
 from app.web.params import PathId
 
 router = APIRouter(tags=["documents"])
@@ -79,7 +79,7 @@ def cohort_progress_csv(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    user: CurrentUser,
+    user: CohortFollower,
     filters: DashboardFilters,
     sep: Separator = "comma",
 ) -> Response:
@@ -97,7 +97,7 @@ def assessments_csv(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    user: CurrentUser,
+    user: CohortFollower,
     filters: DashboardFilters,
     sep: Separator = "comma",
 ) -> Response:

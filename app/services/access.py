@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -41,6 +41,21 @@ def can_act_as(actor: User, apprenticeship: Apprenticeship, party: Party) -> boo
 
 def can_administer(actor: User) -> bool:
     return actor.is_admin and actor.is_active
+
+
+def supervises_any(user_id: Any) -> ColumnElement[bool]:
+    """SQL: whether the user (an id or an id column) supervises at least one apprenticeship."""
+    return exists().where(Apprenticeship.supervisor_id == user_id)
+
+
+def may_follow_cohorts(actor: User, *, supervises: bool) -> bool:
+    """Cohort dashboards and their exports are for academic supervisors and administrators."""
+    return actor.is_admin or (actor.is_active and supervises)
+
+
+def require_cohort_follower(actor: User, *, supervises: bool) -> None:
+    if not may_follow_cohorts(actor, supervises=supervises):
+        raise Forbidden("Only academic supervisors and administrators follow cohorts.")
 
 
 def visible_apprenticeships_filter(actor: User) -> ColumnElement[bool]:

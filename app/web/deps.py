@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.i18n import locale_from_accept_language, pick_locale
 from app.models import User
+from app.services import access as access_rules
+from app.services.access import may_follow_cohorts
 from app.services.errors import DomainError, Forbidden, Unauthenticated
 from app.services.people import auth as auth_service
 from app.web.csrf import session_cookie
@@ -32,6 +34,7 @@ class Viewer:
     full_name: str
     email: str
     is_admin: bool
+    follows_cohorts: bool = False  # sees the cohort dashboard (supervisors and admins)
 
 
 def get_settings(request: Request) -> Settings:
@@ -79,15 +82,22 @@ def _resolve_user(request: Request, session: Session, settings: Settings) -> Use
     user = None
     token = session_cookie(request)
     if token:
-        auth_session = auth_service.resolve_session(session, settings, token)
-        if auth_session is not None:
-            user = auth_session.user
-            # A plain value: error pages render after the session has rolled back.
-            request.state.auth_method = auth_session.auth_method
+        live = auth_service.resolve_session(session, settings, token)
+        if live is not None:
+            user = live.user
+            # Plain values: error pages render after the session has rolled back.
+            request.state.auth_method = live.auth_session.auth_method
+            request.state.supervises = live.supervises
     request.state.user = user
     if user is not None:
         request.state.locale = user.locale
-        request.state.viewer = Viewer(user.id, user.full_name, user.email, user.is_admin)
+        request.state.viewer = Viewer(
+            user.id,
+            user.full_name,
+            user.email,
+            user.is_admin,
+            may_follow_cohorts(user, supervises=getattr(request.state, "supervises", False)),
+        )
     return user
 
 
@@ -108,6 +118,14 @@ def require_user(request: Request, session: DbSession, settings: AppSettings) ->
     return user
 
 
+def require_cohort_follower(request: Request, user: Annotated[User, Depends(require_user)]) -> User:
+    """Academic supervisors and administrators (the cohort dashboard and its exports)."""
+    access_rules.require_cohort_follower(
+        user, supervises=getattr(request.state, "supervises", False)
+    )
+    return user
+
+
 def require_admin_user(user: Annotated[User, Depends(require_user)]) -> User:
     if not user.is_admin:
         raise Forbidden("Only an administrator may do this.")
@@ -117,6 +135,7 @@ def require_admin_user(user: Annotated[User, Depends(require_user)]) -> User:
 CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 AdminUser = Annotated[User, Depends(require_admin_user)]
+CohortFollower = Annotated[User, Depends(require_cohort_follower)]
 
 
 def request_locale(request: Request) -> str:

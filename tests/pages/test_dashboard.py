@@ -175,3 +175,20 @@ def test_dashboard_csv_neutralises_spreadsheet_formulas(client, db, settings, pe
     response = client.get(f"/dashboard.csv?cohort={_cohort_id(personas)}")
     names = [row[0] for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))]
     assert '\'=HYPERLINK("http://evil.example")' in names
+
+
+def test_the_navigation_shows_the_dashboard_to_supervisors_and_admins_only(
+    client, db, settings, personas
+) -> None:
+    link = '<a href="/dashboard">'
+    for who, shown in (
+        (personas.supervisor_a, True),
+        (personas.admin, True),
+        (personas.tutor_a, False),
+        (personas.apprentice_a, False),
+    ):
+        client.cookies.clear()
+        login_as(client, db, settings, who)
+        page = client.get("/referentials")
+        assert page.status_code == 200
+        assert (link in page.text) is shown, who.full_name

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.i18n import N_
 from app.models import AuthSession, LoginFailure, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import access, audit
 from app.services.errors import TooManyRequests
 from app.services.people.passwords import verify_password
 
@@ -129,17 +129,31 @@ def open_session(
     return token
 
 
-def resolve_session(session: Session, settings: Settings, token: str) -> AuthSession | None:
+@dataclass(frozen=True)
+class LiveSession:
+    """A browser session that is still valid, with what the pages need to know of its user
+    (read in the same query)."""
+
+    auth_session: AuthSession
+    supervises: bool  # the user supervises at least one apprenticeship
+
+    @property
+    def user(self) -> User:
+        return self.auth_session.user
+
+
+def resolve_session(session: Session, settings: Settings, token: str) -> LiveSession | None:
     """Return the live session for a cookie token (with its user), or None.
 
     Expired sessions (idle or absolute) are deleted on sight."""
-    auth_session = session.scalars(
-        select(AuthSession)
+    row = session.execute(
+        select(AuthSession, access.supervises_any(AuthSession.user_id))
         .where(AuthSession.id == token_digest(token))
         .options(joinedload(AuthSession.user))
     ).one_or_none()
-    if auth_session is None:
+    if row is None:
         return None
+    auth_session, supervises = row
     now = utcnow()
     idle_limit = auth_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
     if now >= auth_session.expires_at or now >= idle_limit or not auth_session.user.is_active:
@@ -148,7 +162,7 @@ def resolve_session(session: Session, settings: Settings, token: str) -> AuthSes
         return None
     if now - auth_session.last_seen_at >= _TOUCH_INTERVAL:
         auth_session.last_seen_at = now
-    return auth_session
+    return LiveSession(auth_session, bool(supervises))
 
 
 def close_session(session: Session, token: str, ip: str | None = None) -> None:
