@@ -242,7 +242,7 @@ def test_invalid_user_form_lists_every_problem(admin, db, settings) -> None:
     text = _text(response)
     assert "This email address is not valid." in text
     assert 'id="full_name-error"' in text
-    assert "The password must have at least 10 characters." in text
+    assert "The password must have at least 12 characters." in text
     assert 'value="not-an-email"' in text
     assert count_rows(db, User) == before
 
@@ -320,7 +320,7 @@ def test_too_short_password_is_refused_next_to_the_field(admin, db, settings, pe
     )
     assert response.status_code == 422
     text = _text(response)
-    assert 'id="password-error"' in text and "at least 10 characters" in text
+    assert 'id="password-error"' in text and "at least 12 characters" in text
     ok = auth_service.authenticate(db, settings, target.email, PASSWORD, ip=None)
     assert ok.outcome is LoginOutcome.OK
 

@@ -112,7 +112,10 @@ def create_user(session: Session, actor: User, data: UserInput, *, ip: str | Non
     if data.locale not in users_service.LOCALES:
         errors.add("locale", N_("Unknown language."))
     if data.password:
-        errors.check("password", lambda: people_rules.check_password(data.password))
+        errors.check(
+            "password",
+            lambda: people_rules.check_password(data.password, personal=(email, data.full_name)),
+        )
     errors.raise_if_any()
     try:
         return users_service.create_user(

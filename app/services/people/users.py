@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +20,8 @@ LOCALES = people_rules.LANGUAGES
 FULL_NAME = N_("A full name of 1 to 200 characters is required.")
 
 
-def check_password_strength(password: str) -> None:
-    people_rules.check_password(password)
+def check_password_strength(password: str, *, personal: Sequence[str] = ()) -> None:
+    people_rules.check_password(password, personal=personal)
 
 
 def clean_email(email: str) -> str:
@@ -57,7 +59,7 @@ def create_user(
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this email already exists.")
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, personal=(email, full_name))
     user = User(
         email=email,
         full_name=full_name,
@@ -89,7 +91,7 @@ def set_password(
     user = session.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
     if user is None:
         raise NotFound("No account with this email.")
-    check_password_strength(password)
+    check_password_strength(password, personal=(user.email, user.full_name))
     user.password_hash = hash_password(password)
     audit.record(
         session, "user.set_password", actor=actor, entity_type="user", entity_id=user.id, ip=ip
