@@ -575,3 +575,17 @@ def test_cohort_list_counts_apprenticeships(admin, db, personas) -> None:
     cohort = personas.apprenticeship_a.cohort
     assert f'<a href="/admin/apprenticeships?cohort={cohort.id}">2</a>' in text
     assert f'<a href="/admin/apprenticeships?cohort={empty.id}">0</a>' in text
+
+
+def test_a_password_reset_also_revokes_the_api_tokens(admin, client, db, settings, personas):
+    target = personas.supervisor_a
+    headers = bearer(db, target)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    response = post_form(
+        admin, settings, f"/admin/users/{target.id}/password", {"password": NEW_PASSWORD}
+    )
+    assert response.status_code == 303
+    admin.cookies.clear()
+    assert admin.get("/api/v1/me", headers=headers).status_code == 401
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.sessions_revoked")).one()
+    assert event.details["tokens_deleted"] == 1

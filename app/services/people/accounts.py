@@ -175,16 +175,14 @@ def set_active(
 def reset_password(
     session: Session, actor: User, user_id: int, password: str, *, ip: str | None = None
 ) -> User:
-    """Set a new password chosen by the administrator. The person's open sessions end (unless
-    administrators reset their own), so whoever knew the old password is signed out."""
+    """Set a new password chosen by the administrator. The person's open sessions end and
+    their API tokens are revoked (unless administrators reset their own), so whoever knew the
+    old password is signed out everywhere."""
     user = get_user(session, actor, user_id)
     users_service.set_password(session, user.email, password, actor=actor, ip=ip)
     if user.id != actor.id:
-        sessions = session.scalars(select(AuthSession).where(AuthSession.user_id == user.id)).all()
-        for row in sessions:
-            session.delete(row)
-        session.flush()
-        if sessions:
+        sessions, tokens = _revoke_credentials(session, user)
+        if sessions or tokens:
             audit.record(
                 session,
                 "user.sessions_revoked",
@@ -192,6 +190,10 @@ def reset_password(
                 entity_type="user",
                 entity_id=user.id,
                 ip=ip,
-                details={"reason": "password_reset", "sessions_deleted": len(sessions)},
+                details={
+                    "reason": "password_reset",
+                    "sessions_deleted": sessions,
+                    "tokens_deleted": tokens,
+                },
             )
     return user
