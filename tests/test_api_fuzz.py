@@ -72,6 +72,8 @@ SEED_SETTING = _env("SEED", "")
 CONFORMANCE = _env("CONFORMANCE", "") == "1"
 VERBOSE = _env("VERBOSE", "") == "1"
 
+CASE_SAVEPOINT = "livret_fuzz_case"
+
 # Operations with nothing to fuzz, and why.
 NOT_FUZZED = {
     # No input at all, and it pings the database on a connection of its own, outside the test
@@ -435,7 +437,9 @@ class Fuzzer:
         self.campaign.operations += 1
 
     def send(self, case: Any, persona: str, credentials: dict[str, Any]) -> int:
-        savepoint = self.connection.begin_nested()
+        # A savepoint of our own, released after the rollback: ROLLBACK TO keeps a savepoint
+        # open, and thousands of them nested would exhaust PostgreSQL's lock table.
+        self.connection.exec_driver_sql(f"SAVEPOINT {CASE_SAVEPOINT}")
         self.trap.errors.clear()
         try:
             # No request deadline (schemathesis has one of 10 s): a slow machine must never fail
@@ -457,8 +461,8 @@ class Fuzzer:
                 self.record(case, persona, status, failures)
             return status
         finally:
-            if savepoint.is_active:
-                savepoint.rollback()
+            self.connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {CASE_SAVEPOINT}")
+            self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {CASE_SAVEPOINT}")
             # Ids come back after a rollback: the progress cache must not remember them.
             progress_loader.clear_cache()
             self.restore_files()
