@@ -31,7 +31,7 @@ import secrets
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -131,6 +131,50 @@ def _field(key: Any, value: Any, real: dict[str, list[Any]]) -> st.SearchStrateg
     generated = _realistic(value, real)
     choices = real.get(key) if isinstance(key, str) else None
     return st.one_of(generated, st.sampled_from(choices)) if choices else generated
+
+
+# Values that broke input handling before: text PostgreSQL refuses (NUL), a character that
+# str.isdigit() accepts and int() does not, integers past PostgreSQL's and SQLite's ranges.
+ODD_TEXT = ("\x00", "x\x00y", "²")
+ODD_INTEGERS = (2**31, -(2**31) - 1, 2**63)
+Location = tuple[Any, ...]
+
+
+def _leaves(value: Any, location: Location = ()) -> Iterator[tuple[Location, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*location, index))
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        yield location, value
+
+
+def _replaced(value: Any, location: Location, new: Any) -> Any:
+    if not location:
+        return new
+    head, *rest = location
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replaced(value[head], tuple(rest), new)
+    return copy
+
+
+def _one_odd_value(value: Any) -> st.SearchStrategy[Any]:
+    """``value`` as it is, or with one of its text or integer leaves swapped for an odd value,
+    so that each known kind of bad input reaches every field even with few examples."""
+    swaps = [
+        (location, odd)
+        for location, leaf in _leaves(value)
+        for odd in (ODD_TEXT if isinstance(leaf, str) else ODD_INTEGERS)
+    ]
+    if not swaps:
+        return st.just(value)
+    return st.one_of(st.just(value), st.sampled_from(swaps).map(lambda s: _replaced(value, *s)))
+
+
+def _steered(value: Any, real: dict[str, list[Any]]) -> st.SearchStrategy[Any]:
+    return _realistic(value, real).flatmap(_one_odd_value)
 
 
 @pytest.fixture
@@ -404,15 +448,15 @@ class Fuzzer:
 
         @schema.hook("flatmap_path_parameters")
         def real_path_parameters(_ctx: Any, path_parameters: Any) -> st.SearchStrategy[Any]:
-            return _realistic(path_parameters, records.path)
+            return _steered(path_parameters, records.path)
 
         @schema.hook("flatmap_body")
         def real_body_fields(_ctx: Any, body: Any) -> st.SearchStrategy[Any]:
-            return _realistic(body, records.body)
+            return _steered(body, records.body)
 
         @schema.hook("flatmap_query")
         def real_query_values(_ctx: Any, query: Any) -> st.SearchStrategy[Any]:
-            return _realistic(query, records.query)
+            return _steered(query, records.query)
 
         return schema
 
