@@ -6,8 +6,9 @@ describes them), sent in-process to the ASGI app, on the test database. Path par
 fields and query values are drawn half the time from real records (apprenticeship A's id,
 semesters 1..6, a situation, an attachment, an English result, competencies...) so that cases
 get past the 404s, and half the time from what schemathesis generates (out-of-range ids,
-garbage strings). The JSON API is called with a bearer token, the pages with the browser's
-session cookie and CSRF token: the persona is signed in either way.
+garbage strings); half of them also get one text or integer value swapped for one that broke
+input handling before (a NUL byte, "²", 2**31...). The JSON API is called with a bearer token,
+the pages with the browser's session cookie and CSRF token: the persona is signed in either way.
 
 Determinism: Hypothesis is derandomized (its seed comes from this module's code), it keeps no
 example database, has no deadline and does not shrink, and every case runs in a savepoint
