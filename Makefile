@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 
 .PHONY: help install system-deps setup run test test-fast test-browser browser lint format migration messages \
-	bench clean
+	bench fuzz clean
 
 help: ## List the targets and what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -85,6 +85,12 @@ messages: install ## Extract translatable strings and update the catalogs
 
 bench: install ## Run the benchmarks and print the figures (never fails on speed)
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "no benchmark yet"; fi
+
+# Not part of `make test`: CI runs the same test derandomized, with fewer examples.
+fuzz: install ## Fuzz every API operation at random, longer than CI: make fuzz [examples=100] [seed=N]
+	LIVRET_TEST_FUZZ_SEED=$(or $(seed),random) LIVRET_TEST_FUZZ_EXAMPLES=$(or $(examples),100) \
+	  LIVRET_TEST_FUZZ_VERBOSE=1 $(BIN)/python -m pytest -q --timeout=0 --show-capture=no \
+	  -p no:cacheprovider tests/test_api_fuzz.py
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var

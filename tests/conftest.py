@@ -21,7 +21,7 @@ from app.main import create_app
 from app.services.referentials.loader import load_all_referentials
 from app.web.deps import get_db, request_transaction
 from tests.factories import make_apprenticeship, make_cohort, make_user
-from tests.helpers import Personas
+from tests.helpers import FUZZ_SUMMARY, Personas
 from tests.openapi_contract import check_answer
 
 TEST_DATA_DIR = PROJECT_ROOT / "var" / "test"
@@ -34,6 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in list(os.environ):
         if name.startswith("LIVRET_") and not name.startswith("LIVRET_TEST_"):
             del os.environ[name]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many cases the API fuzzing ran, shown even when it passes (tests/test_api_fuzz.py)."""
+    lines = terminalreporter.config.stash.get(FUZZ_SUMMARY, [])
+    if lines:
+        terminalreporter.section("API fuzzing")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _test_database_url() -> str:

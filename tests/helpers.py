@@ -1,5 +1,5 @@
 """Helpers shared by the whole suite (fixtures live in conftest.py): signing in, CSRF tokens,
-API tokens, form posts, row counts and minimal real files."""
+API tokens, form posts, row counts, minimal real files and the fuzzing's summary lines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from app.services.people.auth import token_digest
 from app.web.csrf import SESSION_COOKIE, csrf_token_for
 
 HX = {"HX-Request": "true"}
+# Lines that tests/test_api_fuzz.py reports; conftest.py prints them in the terminal summary.
+FUZZ_SUMMARY = pytest.StashKey[list[str]]()
 
 
 @dataclass
