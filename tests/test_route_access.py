@@ -481,6 +481,7 @@ ADMIN_ONLY: Mapping[tuple[str, str], Body | None] = {
     ("GET", "/admin/apprenticeships/new"): None,
     ("POST", "/admin/apprenticeships"): form(apprentice_email="x@test.example"),
     ("GET", "/admin/import"): None,
+    ("GET", "/admin/import/template.csv"): None,
     ("POST", "/admin/import"): upload("a.csv", b"apprentice_email\n", "text/csv"),
     ("POST", "/admin/import/confirm"): form(csv_text="apprentice_email\n"),
     ("POST", API + "/apprenticeships"): apprenticeship_json,

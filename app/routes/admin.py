@@ -517,7 +517,19 @@ def _limits() -> dict[str, Any]:
         "max_mb": csv_import.MAX_BYTES // 2**20,
         "required_columns": csv_import.REQUIRED_COLUMNS,
         "optional_columns": csv_import.OPTIONAL_COLUMNS,
+        "french_columns": csv_import.FRENCH_COLUMNS,
+        "example": csv_import.example_csv().replace("\r\n", "\n").strip(),
     }
+
+
+@router.get("/import/template.csv", response_class=Response)
+def import_template(user: AdminUser) -> Response:
+    """The page's example as a file to fill in (UTF-8 with a BOM, for spreadsheets)."""
+    return Response(
+        ("\ufeff" + csv_import.example_csv()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="livret-import-template.csv"'},
+    )
 
 
 @router.post("/import", response_class=HTMLResponse)

@@ -350,3 +350,28 @@ def test_control_characters_are_refused_per_line(db, personas, cohort) -> None:
     errors = _errors(csv_import.validate_text(db, personas.admin, _csv(*rows)))
     assert (2, "apprentice_name", "The text contains a character that is not allowed.") in errors
     assert (3, "company_name", "The text contains a character that is not allowed.") in errors
+
+
+def test_the_page_s_example_imports_as_shown(admin, db, settings, personas) -> None:
+    """The example the page shows and the template file hold import as they are, French
+    headers work too, and a company repeated on a line with a blank SIRET keeps the first."""
+    cohort = make_cohort(db)
+    cohort.name = "FISA 2025"
+    db.flush()
+    template = admin.get("/admin/import/template.csv")
+    assert template.status_code == 200 and template.headers["content-type"].startswith("text/csv")
+    text = template.content.decode("utf-8-sig")
+    assert text.replace("\r\n", "\n").strip() in html.unescape(admin.get("/admin/import").text)
+    plan = csv_import.validate_text(db, personas.admin, text)
+    assert plan.ok, _errors(plan)
+    assert [c.siret for c in plan.new_companies] == ["12345678901234"]
+    french = (
+        text.replace(
+            text.splitlines()[0], ";".join(csv_import.FRENCH_COLUMNS[c] for c in csv_import.COLUMNS)
+        )
+        .replace("debut", "Début")
+        .replace("nombre_semestres", "Nombre de semestres")
+    )
+    assert csv_import.validate_text(db, personas.admin, french).ok
+    result = csv_import.run_import(db, personas.admin, text)
+    assert (result.apprenticeships, result.companies) == (2, 1)

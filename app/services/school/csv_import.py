@@ -6,7 +6,9 @@ File format
   and 5,000 data rows.
 * The separator is ``,`` or ``;``, detected from the header row. Fields may be quoted with
   ``"`` (standard CSV quoting).
-* The first row names the columns, in any order; case and surrounding spaces are ignored.
+* The first row names the columns, in any order, in English or in French (``email_apprenti``,
+  ``entreprise``, ``debut``… see :data:`FRENCH_COLUMNS`); case, accents and surrounding spaces
+  are ignored.
 
   Required: ``apprentice_email``, ``apprentice_name``, ``tutor_email``, ``tutor_name``,
   ``supervisor_email``, ``supervisor_name``, ``company_name``, ``cohort_name``, ``starts_on``,
@@ -18,7 +20,8 @@ File format
   ignored, and a deactivated account is an error. A person may appear on several rows (a tutor
   with several apprentices), with the same name each time.
 * Companies are matched by name (ignoring case and repeated spaces) and created when missing,
-  with the SIRET if given. The cohort must already exist and is matched by name.
+  with the SIRET if given; a company on several lines may give its SIRET on one of them
+  only. The cohort must already exist and is matched by name.
 * Dates are ``YYYY-MM-DD`` or ``DD/MM/YYYY``; the end must be after the start.
 * Empty lines are skipped. Line numbers are the file's own (the header is line 1).
 
@@ -39,6 +42,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,6 +80,66 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("company_siret", "semester_count")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# The French names accepted for each column (accents, case, spaces and hyphens are ignored).
+FRENCH_COLUMNS = {
+    "apprentice_email": "email_apprenti",
+    "apprentice_name": "nom_apprenti",
+    "tutor_email": "email_tuteur",
+    "tutor_name": "nom_tuteur",
+    "supervisor_email": "email_responsable",
+    "supervisor_name": "nom_responsable",
+    "company_name": "entreprise",
+    "company_siret": "siret",
+    "cohort_name": "promotion",
+    "starts_on": "debut",
+    "ends_on": "fin",
+    "semester_count": "nombre_semestres",
+}
+_ALIASES = {
+    **{french: english for english, french in FRENCH_COLUMNS.items()},
+    **{f"courriel_{role}": f"{role_en}_email" for role, role_en in (
+        ("apprenti", "apprentice"), ("tuteur", "tutor"), ("responsable", "supervisor")
+    )},
+    "nom_entreprise": "company_name",
+    "date_debut": "starts_on",
+    "date_de_debut": "starts_on",
+    "date_fin": "ends_on",
+    "date_de_fin": "ends_on",
+    "nombre_de_semestres": "semester_count",
+}  # fmt: skip
+# The example the import page shows and the template file holds: it imports as shown (the same
+# company on two lines gives its SIRET once).
+EXAMPLE_ROWS = (
+    (
+        "alice.martin@example.org", "Alice Martin", "t.durand@aero.example", "Thomas Durand",
+        "s.leroy@ecole.example", "Sophie Leroy", "Aéro Systèmes", "FISA 2025", "2025-09-01",
+        "2028-08-31", "12345678901234", "6",
+    ),
+    (
+        "bruno.petit@example.org", "Bruno Petit", "t.durand@aero.example", "Thomas Durand",
+        "s.leroy@ecole.example", "Sophie Leroy", "Aéro Systèmes", "FISA 2025", "01/09/2025",
+        "31/08/2028", "", "",
+    ),
+)  # fmt: skip
+
+
+def column_name(header_cell: str) -> str:
+    """A header cell as a column name: English or French, whatever the case and accents."""
+    folded = unicodedata.normalize("NFKD", header_cell.strip().lower())
+    name = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    name = re.sub(r"[\s-]+", "_", name)
+    return _ALIASES.get(name, name)
+
+
+def example_csv(separator: str = ";") -> str:
+    """The example as a file to download and fill in."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(EXAMPLE_ROWS)
+    return buffer.getvalue()
+
+
 _LOOKUP_CHUNK = 500
 
 
@@ -155,7 +219,9 @@ class ImportPlan:
         found: dict[str, CompanyPlan] = {}
         for row in self.rows:
             if row.company.is_new:
-                found.setdefault(row.company.name.casefold(), row.company)
+                key = row.company.name.casefold()
+                if key not in found or (found[key].siret is None and row.company.siret):
+                    found[key] = row.company  # the line that gives the SIRET, if one does
         return list(found.values())
 
     def add_error(self, line: int | None, column: str, message: str, /, **params: Any) -> None:
@@ -242,7 +308,7 @@ def _read_records(plan: ImportPlan) -> list[tuple[int, dict[str, str]]] | None:
             if not any(cell.strip() for cell in cells):
                 continue
             if header is None:
-                header = [cell.strip().lower() for cell in cells]
+                header = [column_name(cell) for cell in cells]
                 if not _header_ok(plan, start, header):
                     return None
                 continue
@@ -497,15 +563,18 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
         ).items():
             plan.add_error(line, column, message, **params)
         if organisation is None and key:
-            if key in new_companies and record.company_siret != new_companies[key][0]:
+            # A company repeated on several lines may give its SIRET once; two different
+            # SIRETs for one name are an error.
+            known_siret, first_line = new_companies.setdefault(key, (record.company_siret, line))
+            if record.company_siret and known_siret is None:
+                new_companies[key] = (record.company_siret, first_line)
+            elif record.company_siret and known_siret and record.company_siret != known_siret:
                 plan.add_error(
                     line,
                     "company_siret",
                     N_("This company has another SIRET on line {line}."),
-                    line=new_companies[key][1],
+                    line=first_line,
                 )
-            else:
-                new_companies.setdefault(key, (record.company_siret, line))
 
         if (
             record.has_errors
