@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.services.journal import rules as journal_rules
 from app.services.pages import home as home_service
 from app.web.deps import AppSettings, CurrentUser, DbSession
 from app.web.templating import templates
@@ -24,4 +25,8 @@ def home(
         # An apprentice's home is their portfolio.
         return RedirectResponse(apprenticeship_url(own), status_code=303)
     overview = home_service.overview(session, settings, user, date.today())
-    return templates.TemplateResponse(request, "home.html", {"overview": overview})
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {"overview": overview, "tutor_wait_days": journal_rules.TUTOR_WAIT_DAYS},
+    )

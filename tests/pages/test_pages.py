@@ -116,3 +116,29 @@ def test_oversized_request_is_refused_before_reading(client: TestClient) -> None
         "/login", content=b"x", headers={"Content-Length": str(50 * 1024 * 1024)}
     )
     assert response.status_code == 413
+
+
+def test_the_supervisor_s_home_lists_what_waits_and_what_is_late(
+    client, db, settings, personas
+) -> None:
+    """Personas' apprenticeships started in September 2025: their first semesters are long
+    overdue. A situation submitted three weeks ago still waits for the tutor."""
+    from datetime import timedelta
+
+    from app.models import SituationStatus
+    from app.models.base import utcnow
+    from tests.factories import make_work_situation
+
+    p = personas
+    waiting = make_work_situation(db, p.apprenticeship_a, status=SituationStatus.SUBMITTED)
+    waiting.submitted_at = utcnow() - timedelta(days=21)
+    recent = make_work_situation(db, p.apprenticeship_a, status=SituationStatus.SUBMITTED)
+    recent.submitted_at = utcnow() - timedelta(days=2)
+    db.flush()
+    login_as(client, db, settings, p.supervisor_a)
+    page = html.unescape(client.get("/").text)
+    assert "En attente de vous ou en retard" in page
+    assert "Évaluer le semestre 1" in page
+    assert "semestre 1 en retard" in page
+    assert "1 situation attend le tuteur depuis plus de 14 jours" in page
+    assert p.apprentice_b.full_name not in page  # B is supervised by someone else

@@ -11,6 +11,7 @@ Lifecycle::
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, func
 
@@ -52,6 +53,19 @@ def may_review(roles: Collection[Party], status: SituationStatus) -> bool:
 def is_sent_back(situation: WorkSituation) -> bool:
     """A draft with the tutor's comment: the tutor asked for changes."""
     return is_editable(situation.status) and bool(situation.tutor_comment)
+
+
+# A submitted situation the tutor has not read for this long is flagged to the supervisor.
+TUTOR_WAIT_DAYS = 14
+
+
+def waiting_too_long_condition(today: date) -> ColumnElement[bool]:
+    """SQL over ``WorkSituation``: submitted more than :data:`TUTOR_WAIT_DAYS` days ago and
+    still waiting for the tutor."""
+    cutoff = datetime.combine(today - timedelta(days=TUTOR_WAIT_DAYS), time.min, tzinfo=UTC)
+    return and_(
+        WorkSituation.status == SituationStatus.SUBMITTED, WorkSituation.submitted_at < cutoff
+    )
 
 
 def sent_back_condition() -> ColumnElement[bool]:

@@ -29,6 +29,9 @@ class HomeOverview:
     as_apprentice: list[Row] = field(default_factory=list)
     as_tutor: list[Row] = field(default_factory=list)
     as_supervisor_count: int = 0
+    # Supervised apprenticeships with something waiting (the supervisor's own to-dos, overdue
+    # reviews, situations the tutor has left waiting), by apprentice.
+    as_supervisor: list[tuple[Apprenticeship, actions.Todo]] = field(default_factory=list)
     admin_counts: dict[str, int] | None = None
 
 
@@ -66,7 +69,18 @@ def overview(session: Session, settings: Settings, user: User, today: date) -> H
     result.as_supervisor_count = len(supervised)
     personal = [a for a in visible if roles_of(user, a) & {Party.APPRENTICE, Party.TUTOR}]
     progress = load_progress_many(session, settings, personal, today, detail=False)
-    todos = actions.todos(session, user, personal, today, settings.review_overdue_days)
+    todos = actions.todos(
+        session,
+        user,
+        list({a.id: a for a in (*personal, *supervised)}.values()),
+        today,
+        settings.review_overdue_days,
+    )
+    result.as_supervisor = [
+        (appr, todos[appr.id])
+        for appr in sorted(supervised, key=lambda a: a.apprentice.full_name)
+        if todos[appr.id].concerns_the_supervisor
+    ]
     for appr in sorted(personal, key=lambda a: a.apprentice.full_name):
         row = Row(appr, progress[appr.id], todos[appr.id])
         if Party.APPRENTICE in row.todo.roles:

@@ -44,6 +44,8 @@ class Todo:
     drafts: int = 0
     sent_back: int = 0
     to_acknowledge: int = 0
+    # For the supervisor: situations the tutor has left waiting too long.
+    waiting_for_the_tutor: int = 0
     reviews: list[ReviewTodo] = field(default_factory=list)
 
     @property
@@ -51,6 +53,15 @@ class Todo:
         return (
             self.drafts + self.to_acknowledge + sum(1 for r in self.reviews if r.assess or r.sign)
         )
+
+    @property
+    def late_semesters(self) -> list[int]:
+        """Overdue reviews (the supervisor follows them even once their own part is done)."""
+        return sorted({r.semester for r in self.reviews if r.overdue})
+
+    @property
+    def concerns_the_supervisor(self) -> bool:
+        return bool(self.count or self.waiting_for_the_tutor or self.late_semesters)
 
 
 def todos(
@@ -71,13 +82,16 @@ def todos(
             WorkSituation.status,
             func.count(WorkSituation.id),
             func.sum(case((journal_rules.sent_back_condition(), 1), else_=0)),
+            func.sum(case((journal_rules.waiting_too_long_condition(today), 1), else_=0)),
         )
         .where(WorkSituation.apprenticeship_id.in_(ids))
         .where(WorkSituation.status.in_([SituationStatus.DRAFT, SituationStatus.SUBMITTED]))
         .group_by(WorkSituation.apprenticeship_id, WorkSituation.status)
     ).tuples()
-    for appr_id, status, count, with_comment in situation_counts:
+    for appr_id, status, count, with_comment, waiting_long in situation_counts:
         todo = result[appr_id]
+        if status == SituationStatus.SUBMITTED and Party.SUPERVISOR in todo.roles:
+            todo.waiting_for_the_tutor = int(waiting_long or 0)
         if status == SituationStatus.DRAFT and Party.APPRENTICE in todo.roles:
             todo.drafts = count
             todo.sent_back = int(with_comment or 0)
