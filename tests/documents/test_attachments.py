@@ -37,7 +37,16 @@ from app.services.documents.storage import (
 )
 from app.services.errors import ContentTooLarge, InvalidInput, NotFound
 from app.services.journal import situations as journal
-from tests.helpers import Personas, bearer, csrf_for, jpeg_bytes, login_as, pdf_bytes, png_bytes
+from tests.helpers import (
+    Personas,
+    bearer,
+    count_rows,
+    csrf_for,
+    jpeg_bytes,
+    login_as,
+    pdf_bytes,
+    png_bytes,
+)
 from tests.mailbox import app_with
 
 API = "/api/v1"
@@ -260,14 +269,10 @@ def test_an_unwritable_attachments_folder_answers_503_and_saves_nothing(
         )
     assert response.status_code == 503
     assert response.json()["detail"].startswith("Les fichiers ne peuvent pas être enregistrés")
-    assert count(db, Attachment) == 0
+    assert count_rows(db, Attachment) == 0
 
 
 # --- API helpers ------------------------------------------------------------------------------
-
-
-def count(db: Session, model: Any) -> int:
-    return db.scalar(select(func.count()).select_from(model)) or 0
 
 
 def new_situation(db: Session, p: Personas) -> WorkSituation:
@@ -399,12 +404,21 @@ def test_upload_through_the_browser_session(
 # --- Bad uploads write nothing ----------------------------------------------------------------
 
 
+def _stored_state(db: Session, settings: Settings) -> tuple[int, int, set[str]]:
+    """Attachment rows, audit events and files on disk, to compare before and after."""
+    return (
+        count_rows(db, Attachment),
+        count_rows(db, AuditEvent),
+        files_in(settings.attachments_dir),
+    )
+
+
 @pytest.fixture
 def unchanged(db: Session, settings: Settings) -> Iterator[None]:
     """Asserts, after the test, that no attachment row, audit event or file appeared."""
-    before = (count(db, Attachment), count(db, AuditEvent), files_in(settings.attachments_dir))
+    before = _stored_state(db, settings)
     yield
-    after = (count(db, Attachment), count(db, AuditEvent), files_in(settings.attachments_dir))
+    after = _stored_state(db, settings)
     assert after == before
 
 
@@ -584,12 +598,12 @@ def test_only_the_apprentice_adds_or_deletes(
     p = personas
     url = f"{API}/work-situations/{situation.id}/attachments"
     created = upload(client, bearer(db, p.apprentice_a), url, pdf_bytes()).json()
-    attachment_count = count(db, Attachment)
+    attachment_count = count_rows(db, Attachment)
     for who in (p.tutor_a, p.supervisor_a, p.admin):
         headers = bearer(db, who)
         assert upload(client, headers, url, pdf_bytes()).status_code == 403
         assert client.delete(created["url"], headers=headers).status_code == 403
-    assert count(db, Attachment) == attachment_count
+    assert count_rows(db, Attachment) == attachment_count
 
 
 def test_attachments_change_only_while_draft(
@@ -669,7 +683,7 @@ def test_tutor_of_other_apprentice_gets_404(
         client, apprentice, f"{API}/english-results/{result['id']}/attachments", pdf_bytes()
     ).json()
     headers = bearer(db, getattr(p, who))
-    before = (count(db, Attachment), count(db, AuditEvent), files_in(settings.attachments_dir))
+    before = _stored_state(db, settings)
     for url in (
         f"{API}/work-situations/{situation.id}/attachments",
         f"{API}/english-results/{result['id']}/attachments",
@@ -684,7 +698,7 @@ def test_tutor_of_other_apprentice_gets_404(
         assert client.get(url, headers=headers).status_code == 404, url
     for url in (evidence["url"], certificate["url"]):
         assert client.delete(url, headers=headers).status_code == 404, url
-    after = (count(db, Attachment), count(db, AuditEvent), files_in(settings.attachments_dir))
+    after = _stored_state(db, settings)
     assert after == before
 
 

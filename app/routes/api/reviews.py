@@ -29,7 +29,8 @@ from app.schemas.review import (
 from app.services.reviews import detail as review_detail
 from app.services.reviews import rules as review_rules
 from app.services.reviews import workflow as review_service
-from app.services.reviews.workflow import RatingInput, ReviewDetail
+from app.services.reviews.detail import ReviewDetail
+from app.services.reviews.workflow import RatingInput
 from app.web.deps import AppSettings, DbSession, auth_method, client_ip
 from app.web.params import PathId, Semester
 

@@ -135,10 +135,11 @@ def todos(
             )
         ).tuples():
             filled[review_id].add(competency_id)
+    with_open_reviews = {r.apprenticeship_id for r in open_reviews}
     required = {
         a.id: [c.id for c in referential_for(session, a.cohort.certification).competencies]
         for a in apprenticeships
-        if any(r.apprenticeship_id == a.id for r in open_reviews)
+        if a.id in with_open_reviews
     }
     for review in open_reviews:
         todo = result[review.apprenticeship_id]
