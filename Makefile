@@ -79,9 +79,11 @@ migration: install ## Autogenerate a migration: make migration name="what change
 	@test -n "$(name)" || (echo 'usage: make migration name="what changes"'; exit 2)
 	$(BIN)/alembic revision --autogenerate -m "$(name)"
 
-messages: install ## Extract translatable strings and update the catalogs
-	$(BIN)/pybabel extract -F babel.cfg -o app/translations/messages.pot --no-location --omit-header --sort-output -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected -k ServiceUnavailable -k FieldErrors .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header --ignore-obsolete
+# Keywords that mark translatable strings (every DomainError subclass: tests/test_i18n.py).
+BABEL_KEYWORDS := -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected -k ServiceUnavailable -k FieldErrors
+
+messages: install ## Re-extract the strings and refresh the catalogs: make messages [adds=FRENCH.json]
+	$(BIN)/python tools/translate.py $(adds)
 
 bench: install ## Run the benchmarks and print the figures (never fails on speed)
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "no benchmark yet"; fi

@@ -84,5 +84,6 @@ def test_translate_formats_parameters() -> None:
 
 def test_makefile_extracts_every_domain_error() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text()
-    missing = [name for name in _domain_error_names() if f"-k {name} " not in makefile + " "]
-    assert not missing, f"add to the Makefile's messages target: {missing}"
+    keywords = set(re.findall(r"-k (\w+)", makefile))
+    missing = sorted(_domain_error_names() - keywords)
+    assert not missing, f"add to the Makefile's BABEL_KEYWORDS: {missing}"
