@@ -80,7 +80,7 @@ migration: install ## Autogenerate a migration: make migration name="what change
 	$(BIN)/alembic revision --autogenerate -m "$(name)"
 
 # Keywords that mark translatable strings (every DomainError subclass: tests/test_i18n.py).
-BABEL_KEYWORDS := -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected -k ServiceUnavailable -k FieldErrors
+BABEL_KEYWORDS := -k N_ -k translate:2 -k NotFound -k Forbidden -k Conflict -k InvalidInput -k TooManyRequests -k Unauthenticated -k CsrfError -k DomainError -k CredentialsRejected -k ReauthenticationFailed -k ContentTooLarge -k FormInvalid -k ImportRejected -k ServiceUnavailable -k FieldErrors -k LinkUnusable
 
 messages: install ## Re-extract the strings and refresh the catalogs: make messages [adds=FRENCH.json]
 	$(BIN)/python tools/translate.py $(adds)

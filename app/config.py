@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     signin_link_window_minutes: int = 15
     sign_code_minutes: int = 10
 
+    # Invitations (choose a first password) and password resets by email. Requests that send a
+    # reset or a new invitation are limited per address typed and per client IP.
+    invitation_days: int = 7
+    password_reset_minutes: int = 30
+    password_reset_max_per_window: int = 5
+    password_reset_max_per_ip: int = 30
+    password_reset_window_minutes: int = 60
+
+    # The school's language: new accounts (form, CSV import, API) get it unless told otherwise.
+    default_locale: Literal["fr", "en"] = "fr"
+
     # Connection pool: sized to the threadpool so requests never starve waiting for a connection.
     db_pool_size: int = 40
 

@@ -22,6 +22,7 @@ from app.errors import install_error_handlers, problem_response
 from app.i18n import N_, translate
 from app.logging_setup import configure_logging
 from app.routes import (
+    accounts,
     admin,
     api,
     auth,
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (
         health,
         auth,
+        accounts,
         home,
         portfolio,
         journal,

@@ -344,6 +344,7 @@ ID_ROUTES: tuple[Case, ...] = (
     admin_case("GET", "/admin/users/{user_id}", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/deactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/reactivate", "tutor_a"),
+    admin_case("POST", "/admin/users/{user_id}/invitation", "tutor_a"),
     admin_case(
         "POST", "/admin/users/{user_id}/password", "tutor_a", form(password="a new secret!")
     ),
@@ -452,6 +453,18 @@ PUBLIC: Mapping[tuple[str, str], str] = {
     # (tests/people/test_signin_links.py).
     ("GET", "/login/link/{token}"): "sign-in link",
     ("POST", "/login/link/{token}"): "sign-in link",
+    ("GET", "/password/forgot"): "forgot password",
+    ("POST", "/password/forgot"): "asks for a reset link; the answer never tells",
+    ("GET", "/password/forgot/sent"): "forgot password",
+    # As for sign-in links, the token is the credential; used, expired and unknown ones get a
+    # 400 page that says which (tests/people/test_invitations.py, test_password_reset.py).
+    ("GET", "/password/reset/{token}"): "reset link",
+    ("POST", "/password/reset/{token}"): "reset link",
+    ("GET", "/invitation/{token}"): "invitation link",
+    ("POST", "/invitation/{token}"): "invitation link",
+    ("POST", "/invitation/{token}/link"): "invitation link",
+    ("POST", "/invitation/{token}/renew"): "expired invitation link, throttled",
+    ("GET", "/invitation/renewed"): "invitation",
     ("POST", "/logout"): "sign-out",
     ("POST", "/language"): "language switch",
     ("POST", "/api/v1/tokens"): "exchanges email and password for a token",
@@ -477,6 +490,7 @@ ADMIN_ONLY: Mapping[tuple[str, str], Body | None] = {
     ("POST", "/admin/cohorts"): form(name="X", intake_year="2025"),
     ("GET", "/admin/users"): None,
     ("POST", "/admin/users"): form(email="new@test.example", full_name="New"),
+    ("POST", "/admin/users/invitations"): None,
     ("GET", "/admin/apprenticeships"): None,
     ("GET", "/admin/apprenticeships/new"): None,
     ("POST", "/admin/apprenticeships"): form(apprentice_email="x@test.example"),

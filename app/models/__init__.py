@@ -24,11 +24,19 @@ from app.models.review import (
     SemesterReview,
     Signature,
 )
-from app.models.signin import SignCode, SignInLink
+from app.models.signin import (
+    AccountLink,
+    AccountLinkPurpose,
+    SignCode,
+    SignInLink,
+    ThrottleEvent,
+)
 from app.models.user import User
 
 __all__ = [
     "CEFR_LEVELS",
+    "AccountLink",
+    "AccountLinkPurpose",
     "ApiToken",
     "Apprenticeship",
     "Attachment",
@@ -60,6 +68,7 @@ __all__ = [
     "SignInLink",
     "Signature",
     "SituationStatus",
+    "ThrottleEvent",
     "User",
     "WorkSituation",
     "situation_competencies",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +20,8 @@ class User(Timestamped, Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    invited_at: Mapped[datetime | None]  # the last invitation sent
+    last_login_at: Mapped[datetime | None]  # the last session opened, by any method
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

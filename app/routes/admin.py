@@ -20,14 +20,14 @@ from app.i18n import N_, translate
 from app.schemas.common import FormModel, SafeStr
 from app.services.errors import Conflict, InvalidInput
 from app.services.pages import admin as admin_overview
-from app.services.people import accounts
+from app.services.people import accounts, invitations
 from app.services.people.rules import MIN_PASSWORD_LENGTH
 from app.services.reviews import workflow as review_workflow
 from app.services.school import apprenticeships as apprenticeship_service
 from app.services.school import cohorts as cohort_service
 from app.services.school import csv_import
 from app.services.validation import MAX_DB_INT
-from app.web.deps import AdminUser, DbSession, client_ip
+from app.web.deps import AdminUser, AppSettings, DbSession, client_ip
 from app.web.forms import form_errors
 from app.web.htmx import is_htmx, is_htmx_partial
 from app.web.params import PathId, QueryId
@@ -64,6 +64,7 @@ class UserCreateForm(FormModel):
     locale: str = Field(default="fr", max_length=5)
     is_admin: bool = False
     password: str = Field(default="", max_length=1024)
+    invite: bool = False
 
 
 class PasswordForm(FormModel):
@@ -94,6 +95,7 @@ class SemesterDatesForm(FormModel):
 
 class ConfirmImportForm(FormModel):
     csv_text: str = Field(default="", max_length=csv_import.MAX_BYTES + 64 * 1024)
+    invite: bool = False
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -112,7 +114,12 @@ def _render(
     def tr(message: str, params: dict[str, Any] | None = None) -> str:
         return translate(locale, message, **(params or {}))
 
-    context = {**context, "tr": tr, "min_password_length": MIN_PASSWORD_LENGTH}
+    context = {
+        **context,
+        "tr": tr,
+        "min_password_length": MIN_PASSWORD_LENGTH,
+        "invitation_days": request.app.state.settings.invitation_days,
+    }
     return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
 
 
@@ -205,9 +212,17 @@ def _users_page(
     form: UserCreateForm | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    invited: int | None = None,
 ) -> Response:
     users = accounts.list_users(session, user, q=q, page=page)
-    context = {"users": users, "form": form or UserCreateForm(), "errors": errors or {}}
+    settings = request.app.state.settings
+    context = {
+        "users": users,
+        "form": form or UserCreateForm(locale=settings.default_locale, invite=True),
+        "errors": errors or {},
+        "not_invited": invitations.count_not_invited(session, user),
+        "invited": invited,
+    }
     template = (
         "admin/partials/users_results.html" if is_htmx_partial(request) else "admin/users.html"
     )
@@ -221,8 +236,9 @@ def users(
     user: AdminUser,
     q: Annotated[SafeStr, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    invited: Annotated[int | None, Query(ge=0, le=MAX_DB_INT)] = None,
 ) -> Response:
-    return _users_page(request, session, user, q=q, page=page)
+    return _users_page(request, session, user, q=q, page=page, invited=invited)
 
 
 @router.post("/users", response_class=HTMLResponse)
@@ -239,13 +255,41 @@ def create_user(
                 locale=form.locale,
                 is_admin=form.is_admin,
                 password=form.password,
+                invite=form.invite,
             ),
             ip=client_ip(request),
+            settings=request.app.state.settings,
         )
     except FORM_ERRORS as exc:
         errors = form_errors(request.state.locale, exc)
         return _users_page(request, session, user, form=form, errors=errors, status=exc.status_code)
-    return _see_other(f"/admin/users/{created.id}?done=created")
+    done = "invited" if form.invite else "created"
+    return _see_other(f"/admin/users/{created.id}?done={done}")
+
+
+@router.post("/users/invitations", response_class=HTMLResponse)
+def invite_everyone_waiting(
+    request: Request, session: DbSession, settings: AppSettings, user: AdminUser
+) -> Response:
+    """One action for everyone not invited yet (e.g. after a CSV import)."""
+    report = invitations.invite_not_invited(session, settings, user, ip=client_ip(request))
+    return _see_other(f"/admin/users?invited={len(report.sent)}")
+
+
+@router.post("/users/{user_id}/invitation", response_class=HTMLResponse)
+def invite_user(
+    user_id: PathId, request: Request, session: DbSession, settings: AppSettings, user: AdminUser
+) -> Response:
+    """Send, or send again, the person's invitation (the previous link stops working)."""
+    account = invitations.invite(session, settings, user, user_id, ip=client_ip(request))
+    if is_htmx(request):
+        return _render(
+            request,
+            "admin/partials/user_row.html",
+            {"u": account, "roles": accounts.roles_of_people(session, [account.id])},
+            headers=_toast(request, N_("Invitation sent.")),
+        )
+    return _see_other(f"/admin/users/{account.id}?done=invited")
 
 
 def _user_page(
@@ -505,8 +549,13 @@ def import_page(
     created: Annotated[int | None, Query(ge=0, le=MAX_DB_INT)] = None,
     users: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
     companies: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    invited: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    result = csv_import.ImportResult(created, users, companies) if created is not None else None
+    result = (
+        csv_import.ImportResult(created, users, companies, invited=invited)
+        if created is not None
+        else None
+    )
     return _render(request, "admin/import.html", {"plan": None, "result": result, **_limits()})
 
 
@@ -562,7 +611,9 @@ def confirm_import(
     """Check the file again, then write everything, or nothing."""
     text = form.csv_text.replace("\r\n", "\n")
     try:
-        result = csv_import.run_import(session, user, text, ip=client_ip(request))
+        result = csv_import.run_import(
+            session, user, text, ip=client_ip(request), invite=form.invite
+        )
     except csv_import.ImportRejected as exc:
         return _render(
             request,
@@ -572,5 +623,5 @@ def confirm_import(
         )
     return _see_other(
         f"/admin/import?created={result.apprenticeships}"
-        f"&users={result.users}&companies={result.companies}"
+        f"&users={result.users}&companies={result.companies}&invited={result.invited}"
     )

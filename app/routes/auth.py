@@ -73,10 +73,10 @@ def login(
             if throttled
             else None,
         )
-    return _signed_in(request, session, settings, result.user, _safe_next(next), "password")
+    return signed_in(request, session, settings, result.user, _safe_next(next), "password")
 
 
-def _signed_in(
+def signed_in(
     request: Request,
     session: Session,
     settings: Settings,
@@ -170,7 +170,7 @@ def signin_with_link(
             status_code=400,
             headers={"Cache-Control": "no-store"},
         )
-    return _signed_in(request, session, settings, user, "/", "link")
+    return signed_in(request, session, settings, user, "/", "link")
 
 
 @router.post("/logout")

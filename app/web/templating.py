@@ -40,6 +40,8 @@ LIMITS = {
     "name": validation.NAME_MAX,
     "email": people_rules.EMAIL_MAX,
     "password": people_rules.PASSWORD_MAX,
+    "password_min": people_rules.MIN_PASSWORD_LENGTH,
+    "password_chars": people_rules.MAX_PASSWORD_LENGTH,
     "search": journal_rules.SEARCH_MAX,
     "situation_title": journal_rules.TITLE_MAX,
     "situation_text": journal_rules.TEXT_MAX,
@@ -121,6 +123,8 @@ def environment(*, html: bool = True, strict: bool = False) -> Environment:
     env.globals["divergence_gap"] = lambda: review_rules.DIVERGENCE_GAP
     env.globals["situation_sent_back"] = journal_rules.is_sent_back
     env.globals["limits"] = LIMITS
+    env.globals["account_status"] = people_rules.account_status
+    env.globals["may_invite"] = lambda user: people_rules.invitation_blocker(user) is None
     env.globals["apprenticeship_url"] = urls.apprenticeship_url
     env.globals["review_url"] = urls.review_url
     env.globals["situation_url"] = urls.situation_url

@@ -141,7 +141,7 @@ def test_confirm_writes_everything(admin, db, settings, personas, cohort) -> Non
     assert _counts(db) == before  # the dry run wrote nothing
     response = _confirm(admin, settings, text)
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/admin/import?created=4&users=4&companies=3"
+    assert response.headers["location"] == "/admin/import?created=4&users=4&companies=3&invited=0"
     users, apprs, orgs, _ = _counts(db)
     assert (users - before_users, apprs - before_apprs, orgs - before_orgs) == (4, 4, 3)
     zoe = db.scalars(select(User).where(User.email == "zoe@import.example")).one()

@@ -142,6 +142,9 @@ def test_the_same_problems_come_out_of_the_api_the_form_and_the_import(
             "2026-08-31",
             "",
             "",
+            "",
+            "",
+            "",
         ]
     )
     plan = csv_import.validate_text(db, personas.admin, f"{HEADER}\n{line}\n")

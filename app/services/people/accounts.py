@@ -7,29 +7,41 @@ in the audit log (before/after summary, client IP).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from app.config import Settings
 from app.i18n import N_
 from app.models import (
-    ApiToken,
     Apprenticeship,
-    AuthSession,
     User,
 )
 from app.services import audit, paging, validation
 from app.services.access import require_admin
 from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.notifications.outbox import settings_of
 from app.services.paging import page_count
+from app.services.people import invitations
 from app.services.people import rules as people_rules
 from app.services.people import users as users_service
+from app.services.people.auth import revoke_credentials
 from app.services.school.apprenticeships import taking_part
 from app.services.validation import Collector
 
 USERS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PersonRoles:
+    """What someone is in the school's apprenticeships: apprentice (in how many), tutor and
+    supervisor of whom (the apprentices' names)."""
+
+    apprentice: int = 0
+    tutor_of: tuple[str, ...] = ()
+    supervisor_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class UserPage:
     page: int
     pages: int
     q: str
+    roles: Mapping[int, PersonRoles] = field(default_factory=dict)
 
     def query_string(self, page: int | None = None) -> str:
         return paging.query_string({"q": self.q}, self.page if page is None else page)
@@ -51,12 +64,14 @@ class UserInput:
     locale: str = "fr"
     is_admin: bool = False
     password: str = ""
+    invite: bool = False  # email an invitation to choose a password (only without one)
 
 
 @dataclass(frozen=True)
 class UserDetail:
     user: User
     apprenticeships: Sequence[Apprenticeship]
+    roles: Mapping[int, PersonRoles] = field(default_factory=dict)
 
 
 def list_users(
@@ -82,7 +97,45 @@ def list_users(
     pages = page_count(total, per_page)
     page = min(max(page, 1), pages)
     rows = session.scalars(rows_stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return UserPage(rows, total, page, pages, q)
+    return UserPage(rows, total, page, pages, q, roles_of_people(session, [u.id for u in rows]))
+
+
+def roles_of_people(session: Session, user_ids: Collection[int]) -> dict[int, PersonRoles]:
+    """Each person's roles in the apprenticeships, for a page of people (one query)."""
+    if not user_ids:
+        return {}
+    apprentice = aliased(User)
+    rows = session.execute(
+        select(
+            Apprenticeship.apprentice_id,
+            Apprenticeship.tutor_id,
+            Apprenticeship.supervisor_id,
+            apprentice.full_name,
+        )
+        .join(apprentice, apprentice.id == Apprenticeship.apprentice_id)
+        .where(
+            or_(
+                Apprenticeship.apprentice_id.in_(user_ids),
+                Apprenticeship.tutor_id.in_(user_ids),
+                Apprenticeship.supervisor_id.in_(user_ids),
+            )
+        )
+        .order_by(apprentice.full_name, Apprenticeship.id)
+    ).all()
+    counts: dict[int, int] = {}
+    tutor_of: dict[int, list[str]] = {}
+    supervisor_of: dict[int, list[str]] = {}
+    for apprentice_id, tutor_id, supervisor_id, name in rows:
+        counts[apprentice_id] = counts.get(apprentice_id, 0) + 1
+        tutor_of.setdefault(tutor_id, []).append(name)
+        supervisor_of.setdefault(supervisor_id, []).append(name)
+    return {
+        uid: PersonRoles(
+            counts.get(uid, 0), tuple(tutor_of.get(uid, ())), tuple(supervisor_of.get(uid, ()))
+        )
+        for uid in user_ids
+        if uid in counts or uid in tutor_of or uid in supervisor_of
+    }
 
 
 def get_user(session: Session, actor: User, user_id: int) -> User:
@@ -95,12 +148,20 @@ def get_user(session: Session, actor: User, user_id: int) -> User:
 
 def user_detail(session: Session, actor: User, user_id: int) -> UserDetail:
     user = get_user(session, actor, user_id)
-    return UserDetail(user, taking_part(session, user))
+    return UserDetail(user, taking_part(session, user), roles_of_people(session, [user.id]))
 
 
-def create_user(session: Session, actor: User, data: UserInput, *, ip: str | None = None) -> User:
-    """Create an account. Without an initial password, the person cannot sign in until an
-    administrator sets one."""
+def create_user(
+    session: Session,
+    actor: User,
+    data: UserInput,
+    *,
+    ip: str | None = None,
+    settings: Settings | None = None,
+) -> User:
+    """Create an account, and invite the person when ``data.invite`` (in the same
+    transaction). Without a password or an invitation, the person cannot sign in until an
+    administrator sets one or invites them."""
     require_admin(actor)
     errors = Collector()
     email = data.email.strip()
@@ -116,9 +177,11 @@ def create_user(session: Session, actor: User, data: UserInput, *, ip: str | Non
             "password",
             lambda: people_rules.check_password(data.password, personal=(email, data.full_name)),
         )
+        if data.invite:
+            errors.add("invite", N_("An invitation is for choosing a password: leave it empty."))
     errors.raise_if_any()
     try:
-        return users_service.create_user(
+        user = users_service.create_user(
             session,
             email=email,
             full_name=validation.one_line(data.full_name),
@@ -130,16 +193,9 @@ def create_user(session: Session, actor: User, data: UserInput, *, ip: str | Non
         )
     except Conflict as exc:
         raise Conflict(exc.message, field_errors={"email": "taken"}, **exc.params) from exc
-
-
-def _revoke_credentials(session: Session, user: User) -> tuple[int, int]:
-    """Delete the user's browser sessions and API tokens; return how many of each."""
-    sessions = session.scalars(select(AuthSession).where(AuthSession.user_id == user.id)).all()
-    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
-    for row in (*sessions, *tokens):
-        session.delete(row)
-    session.flush()
-    return len(sessions), len(tokens)
+    if data.invite:
+        invitations.invite(session, settings or settings_of(session), actor, user.id, ip=ip)
+    return user
 
 
 def set_active(
@@ -153,7 +209,7 @@ def set_active(
     if user.is_active == active:
         return user
     user.is_active = active
-    revoked = _revoke_credentials(session, user) if not active else (0, 0)
+    revoked = revoke_credentials(session, user) if not active else (0, 0)
     session.flush()
     audit.record(
         session,
@@ -181,7 +237,7 @@ def reset_password(
     user = get_user(session, actor, user_id)
     users_service.set_password(session, user.email, password, actor=actor, ip=ip)
     if user.id != actor.id:
-        sessions, tokens = _revoke_credentials(session, user)
+        sessions, tokens = revoke_credentials(session, user)
         if sessions or tokens:
             audit.record(
                 session,

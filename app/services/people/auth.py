@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.config import Settings
 from app.i18n import N_
-from app.models import AuthSession, LoginFailure, User
+from app.models import ApiToken, AuthSession, LoginFailure, User
 from app.models.base import utcnow
 from app.services import access, audit
 from app.services.errors import TooManyRequests
@@ -125,8 +125,26 @@ def open_session(
             auth_method=method,
         )
     )
+    user.last_login_at = now
     session.flush()
     return token
+
+
+def revoke_credentials(
+    session: Session, user: User, *, keep_session: str | None = None
+) -> tuple[int, int]:
+    """Delete the user's browser sessions (except the one whose id is ``keep_session``) and
+    API tokens; return how many of each."""
+    sessions = session.scalars(
+        select(AuthSession).where(
+            AuthSession.user_id == user.id, AuthSession.id != (keep_session or "")
+        )
+    ).all()
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    for row in (*sessions, *tokens):
+        session.delete(row)
+    session.flush()
+    return len(sessions), len(tokens)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ File format
   Required: ``apprentice_email``, ``apprentice_name``, ``tutor_email``, ``tutor_name``,
   ``supervisor_email``, ``supervisor_name``, ``company_name``, ``cohort_name``, ``starts_on``,
   ``ends_on``. Optional: ``company_siret`` (14 digits, spaces ignored), ``semester_count``
-  (1 to 12, default 6). Any other column is an error, so a misspelt header is caught.
+  (1 to 12, default 6), ``apprentice_language``, ``tutor_language``, ``supervisor_language``
+  (``fr`` or ``en``: a new account's language, and its invitation's; else the school's
+  ``LIVRET_DEFAULT_LOCALE``; the first line that gives one wins). Any other column is an
+  error, so a misspelt header is caught.
 * One row per apprenticeship. People are matched by email, ignoring case. Someone unknown is
-  created without a password (an administrator sets one from the account page), and the
+  created without a password (the import can invite them to choose one), and the
   matching ``*_name`` column is then required; for an existing account the name in the file is
   ignored, and a deactivated account is an error. A person may appear on several rows (a tutor
   with several apprentices), with the same name each time.
@@ -51,11 +54,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.i18n import N_
+from app.i18n import DEFAULT_LOCALE, N_
 from app.models import Apprenticeship, Cohort, Organisation, OrganisationKind, User
 from app.services import audit, validation
 from app.services.access import require_admin
 from app.services.errors import InvalidInput
+from app.services.notifications.outbox import settings_of
+from app.services.people import invitations
 from app.services.people import users as users_service
 from app.services.school import apprenticeships as apprenticeship_service
 from app.services.school import rules
@@ -78,7 +83,13 @@ REQUIRED_COLUMNS = (
     "starts_on",
     "ends_on",
 )
-OPTIONAL_COLUMNS = ("company_siret", "semester_count")
+OPTIONAL_COLUMNS = (
+    "company_siret",
+    "semester_count",
+    "apprentice_language",
+    "tutor_language",
+    "supervisor_language",
+)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # The French names accepted for each column (accents, case, spaces and hyphens are ignored).
 FRENCH_COLUMNS = {
@@ -94,6 +105,18 @@ FRENCH_COLUMNS = {
     "starts_on": "debut",
     "ends_on": "fin",
     "semester_count": "nombre_semestres",
+    "apprentice_language": "langue_apprenti",
+    "tutor_language": "langue_tuteur",
+    "supervisor_language": "langue_responsable",
+}
+# A language as a file may spell it (case and accents ignored).
+_LANGUAGES = {
+    "fr": "fr",
+    "francais": "fr",
+    "french": "fr",
+    "en": "en",
+    "anglais": "en",
+    "english": "en",
 }
 _ALIASES = {
     **{french: english for english, french in FRENCH_COLUMNS.items()},
@@ -113,12 +136,12 @@ EXAMPLE_ROWS = (
     (
         "alice.martin@example.org", "Alice Martin", "t.durand@aero.example", "Thomas Durand",
         "s.leroy@ecole.example", "Sophie Leroy", "Aéro Systèmes", "FISA 2025", "2025-09-01",
-        "2028-08-31", "12345678901234", "6",
+        "2028-08-31", "12345678901234", "6", "fr", "fr", "fr",
     ),
     (
         "bruno.petit@example.org", "Bruno Petit", "t.durand@aero.example", "Thomas Durand",
         "s.leroy@ecole.example", "Sophie Leroy", "Aéro Systèmes", "FISA 2025", "01/09/2025",
-        "31/08/2028", "", "",
+        "31/08/2028", "", "", "en", "", "",
     ),
 )  # fmt: skip
 
@@ -159,6 +182,7 @@ class PersonPlan:
     email: str
     name: str
     user: User | None  # None: will be created
+    locale: str = DEFAULT_LOCALE  # a new account's language (the invitation's too)
 
     @property
     def is_new(self) -> bool:
@@ -193,6 +217,7 @@ class RowPlan:
 class ImportPlan:
     text: str = ""
     separator: str = ","
+    default_locale: str = DEFAULT_LOCALE  # the school's, for new people without a language
     rows: list[RowPlan] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
     error_count: int = 0
@@ -235,6 +260,8 @@ class ImportResult:
     apprenticeships: int
     users: int
     companies: int
+    user_ids: tuple[int, ...] = ()  # the accounts created
+    invited: int = 0
 
 
 class ImportRejected(InvalidInput):
@@ -276,7 +303,7 @@ def validate_text(session: Session, actor: User, text: str) -> ImportPlan:
     """Check the whole file against the database. Writes nothing."""
     require_admin(actor)
     text = text.removeprefix("\ufeff")
-    plan = ImportPlan(text=text)
+    plan = ImportPlan(text=text, default_locale=settings_of(session).default_locale)
     if len(text.encode("utf-8")) > MAX_BYTES:
         plan.add_error(None, "", N_("The file is larger than {size} MB."), size=MAX_BYTES // 2**20)
         return plan
@@ -364,6 +391,7 @@ class _Record:
     has_errors: bool
     emails: dict[str, str]  # role -> valid email
     names: dict[str, str]
+    locales: dict[str, str]  # role -> language given in the file
     company_name: str  # "" if missing or invalid
     company_siret: str | None
     cohort_name: str
@@ -397,7 +425,20 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
             record = {**record, column: ""}  # reported once, not again as a bad value
     emails: dict[str, str] = {}
     names: dict[str, str] = {}
+    locales: dict[str, str] = {}
     for role in ROLES:
+        raw_language = record.get(f"{role}_language", "")
+        if raw_language:
+            language = _LANGUAGES.get(column_name(raw_language))
+            if language is None:
+                plan.add_error(
+                    line,
+                    f"{role}_language",
+                    N_('Unknown language "{value}": write fr or en.'),
+                    value=raw_language,
+                )
+            else:
+                locales[role] = language
         column = f"{role}_email"
         value = record[column]
         if not value:
@@ -447,6 +488,7 @@ def _clean_record(plan: ImportPlan, line: int, record: dict[str, str]) -> _Recor
         plan.error_count != before,
         emails,
         names,
+        locales,
         company_name,
         siret,
         cohort_name,
@@ -499,7 +541,7 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
             name = record.names[role]
             known = users.get(email)
             if known is not None:
-                people[role] = PersonPlan(email, known.full_name, known)
+                people[role] = PersonPlan(email, known.full_name, known, known.locale)
                 continue
             if not name:
                 plan.add_error(
@@ -516,7 +558,9 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
                 )
             else:
                 new_people.setdefault(email, (name, line))
-            people[role] = PersonPlan(email, name, None)
+            people[role] = PersonPlan(
+                email, name, None, record.locales.get(role) or plan.default_locale
+            )
 
         apprentice_email = record.emails.get("apprentice")
         if apprentice_email in first_apprentice_line:
@@ -606,17 +650,25 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def run_import(session: Session, actor: User, text: str, *, ip: str | None = None) -> ImportResult:
+def run_import(
+    session: Session, actor: User, text: str, *, ip: str | None = None, invite: bool = False
+) -> ImportResult:
     """Validate ``text`` again, then create every account, company and apprenticeship in the
-    caller's transaction. Raises :class:`ImportRejected` (nothing written) if anything is
-    wrong."""
+    caller's transaction, and invite the new people when ``invite``. Raises
+    :class:`ImportRejected` (nothing written) if anything is wrong."""
     plan = validate_text(session, actor, text)
     if not plan.ok:
         raise ImportRejected(plan)
     users: dict[str, User] = {}
     for person in plan.new_people:
         users[person.email] = users_service.create_user(
-            session, email=person.email, full_name=person.name, password=None, actor=actor, ip=ip
+            session,
+            email=person.email,
+            full_name=person.name,
+            password=None,
+            locale=person.locale,
+            actor=actor,
+            ip=ip,
         )
     companies: dict[str, Organisation] = {}
     for company in plan.new_companies:
@@ -649,7 +701,12 @@ def run_import(session: Session, actor: User, text: str, *, ip: str | None = Non
             ),
             ip=ip,
         )
-    result = ImportResult(len(plan.rows), len(users), len(companies))
+    user_ids = tuple(u.id for u in users.values())
+    invited = 0
+    if invite:
+        report = invitations.invite_many(session, settings_of(session), actor, user_ids, ip=ip)
+        invited = len(report.sent)
+    result = ImportResult(len(plan.rows), len(users), len(companies), user_ids, invited)
     audit.record(
         session,
         "import.csv",
@@ -661,6 +718,8 @@ def run_import(session: Session, actor: User, text: str, *, ip: str | None = Non
             "apprenticeships": result.apprenticeships,
             "users_created": result.users,
             "companies_created": result.companies,
+            "user_ids": list(user_ids),
+            "invited": invited,
         },
     )
     return result
