@@ -345,6 +345,7 @@ ID_ROUTES: tuple[Case, ...] = (
     admin_case("POST", "/admin/users/{user_id}/deactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/reactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/invitation", "tutor_a"),
+    admin_case("POST", API + "/users/{user_id}/invitations", "tutor_a", json_body()),
     admin_case(
         "POST", "/admin/users/{user_id}/password", "tutor_a", form(password="a new secret!")
     ),
@@ -499,6 +500,7 @@ ADMIN_ONLY: Mapping[tuple[str, str], Body | None] = {
     ("POST", "/admin/import"): upload("a.csv", b"apprentice_email\n", "text/csv"),
     ("POST", "/admin/import/confirm"): form(csv_text="apprentice_email\n"),
     ("POST", API + "/apprenticeships"): apprenticeship_json,
+    ("POST", API + "/invitations"): json_body(user_ids=[1]),
 }
 
 

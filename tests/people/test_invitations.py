@@ -25,7 +25,7 @@ from app.services.people.auth import token_digest
 from app.services.people.rules import AccountStatus, account_status
 from app.web.csrf import SESSION_COOKIE
 from tests.factories import make_cohort, make_user
-from tests.helpers import Personas, count_rows, csrf_for, login_as
+from tests.helpers import Personas, bearer, count_rows, csrf_for, login_as
 from tests.mailbox import BASE_URL, Collector, app_with, outbox, session_factory, smtp_server
 from tests.mailbox import with_smtp as smtp_settings
 
@@ -432,3 +432,48 @@ def test_resend_from_the_row_with_htmx_and_from_the_account_page(
         assert (
             other.post(url, data={"csrf_token": csrf_for(other, mail_settings)}).status_code == 403
         )
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+
+def test_the_api_sends_an_invitation_and_refuses_what_the_page_refuses(
+    client: TestClient, db: Session, personas: Personas, newcomer: User
+) -> None:
+    headers = bearer(db, personas.admin)
+    sent = client.post(f"/api/v1/users/{newcomer.id}/invitations", headers=headers)
+    assert sent.status_code == 201, sent.text
+    body = sent.json()
+    assert body["user_id"] == newcomer.id and body["status"] == "invited"
+    assert body["valid_days"] == 7 and body["locale"] == "en"
+    assert len(outbox(db, kind="invitation", to=newcomer.email)) == 1
+    has_password = client.post(f"/api/v1/users/{personas.tutor_a.id}/invitations", headers=headers)
+    assert has_password.status_code == 409
+    assert client.post("/api/v1/users/999999/invitations", headers=headers).status_code == 404
+    for role in ("apprentice_a", "tutor_a", "supervisor_a"):
+        other = bearer(db, getattr(personas, role))
+        denied = client.post(f"/api/v1/users/{newcomer.id}/invitations", headers=other)
+        assert denied.status_code == 403
+    assert len(outbox(db, kind="invitation", to=newcomer.email)) == 1
+
+
+def test_the_api_invites_several_people_and_says_who_was_skipped(
+    client: TestClient, db: Session, personas: Personas, newcomer: User
+) -> None:
+    headers = bearer(db, personas.admin)
+    answer = client.post(
+        "/api/v1/invitations",
+        json={"user_ids": [newcomer.id, personas.apprentice_a.id, 999999]},
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["sent"] == [newcomer.id]
+    assert [s["user_id"] for s in body["skipped"]] == [personas.apprentice_a.id]
+    assert (
+        "password" in body["skipped"][0]["reason"] or "mot de passe" in body["skipped"][0]["reason"]
+    )
+    assert (
+        client.post("/api/v1/invitations", json={"user_ids": []}, headers=headers).status_code
+        == 422
+    )

@@ -9,6 +9,7 @@ from app.routes.api import (
     certifications,
     degree,
     documents,
+    invitations,
     journal,
     people,
     progress,
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api/v1")
 for module in (
     tokens,
     people,
+    invitations,
     certifications,
     apprenticeships,
     journal,
