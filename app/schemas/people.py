@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from app.models import Party
-from app.schemas.common import ReadModel
+from app.schemas.common import ReadModel, SafeStr, WriteModel
+from app.services import validation
+from app.services.people import rules as people_rules
+
+Language = Literal["fr", "en"]
 
 
 class RoleRead(ReadModel):
@@ -20,3 +28,54 @@ class MeRead(ReadModel):
     locale: str
     is_admin: bool
     apprenticeships: list[RoleRead]
+
+
+class UserRead(ReadModel):
+    id: int
+    email: str
+    full_name: str
+    locale: str
+    is_admin: bool
+    is_active: bool
+    has_password: bool = Field(description="False until a password is set: no sign-in yet.")
+
+
+class UserPageRead(ReadModel):
+    """One page of accounts, by name."""
+
+    items: list[UserRead]
+    total: int
+    page: int
+    pages: int
+    q: str
+
+
+class UserDetailRead(UserRead):
+    """An account and its roles: administrator, and what they are to each apprenticeship."""
+
+    apprenticeships: list[RoleRead]
+
+
+_EMAIL = Field(min_length=1, max_length=254)
+_NAME = Field(min_length=1, max_length=validation.NAME_MAX)
+
+
+class UserCreate(WriteModel):
+    email: SafeStr = _EMAIL
+    full_name: SafeStr = _NAME
+    locale: Language = "fr"
+    is_admin: bool = False
+    password: SafeStr = Field(
+        default="",
+        max_length=people_rules.PASSWORD_MAX,
+        description="Optional: without one the person cannot sign in until it is set.",
+    )
+
+
+class UserUpdate(WriteModel):
+    """The fields to change; the others stay as they are."""
+
+    email: SafeStr | None = Field(default=None, min_length=1, max_length=254)
+    full_name: SafeStr | None = Field(default=None, min_length=1, max_length=validation.NAME_MAX)
+    locale: Language | None = None
+    is_admin: bool | None = None

@@ -9,10 +9,12 @@ from app.routes.api import (
     certifications,
     degree,
     documents,
+    imports,
     journal,
     people,
     progress,
     reviews,
+    school,
     tokens,
 )
 
@@ -20,6 +22,8 @@ router = APIRouter(prefix="/api/v1")
 for module in (
     tokens,
     people,
+    school,
+    imports,
     certifications,
     apprenticeships,
     journal,

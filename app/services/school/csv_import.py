@@ -235,6 +235,11 @@ class ImportResult:
     apprenticeships: int
     users: int
     companies: int
+    # What was created, in the file's order (the admin page, after its redirect, knows only
+    # the counts).
+    apprenticeship_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+    company_ids: tuple[int, ...] = ()
 
 
 class ImportRejected(InvalidInput):
@@ -250,9 +255,8 @@ class ImportRejected(InvalidInput):
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
-    """Dry run on an uploaded file: decode it, then :func:`validate_text`. Writes nothing."""
-    require_admin(actor)
+def decode(raw: bytes) -> str | ImportPlan:
+    """The file's text, or a plan holding the whole-file error (too large, not UTF-8)."""
     if len(raw) > MAX_BYTES:
         plan = ImportPlan()
         plan.add_error(None, "", N_("The file is larger than {size} MB."), size=MAX_BYTES // 2**20)
@@ -260,7 +264,7 @@ def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         plan = ImportPlan()
         plan.add_error(
@@ -269,6 +273,14 @@ def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
             N_('This line is not valid UTF-8: save the file as "CSV UTF-8" and try again.'),
         )
         return plan
+
+
+def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
+    """Dry run on an uploaded file: decode it, then :func:`validate_text`. Writes nothing."""
+    require_admin(actor)
+    text = decode(raw)
+    if isinstance(text, ImportPlan):
+        return text
     return validate_text(session, actor, text)
 
 
@@ -606,6 +618,17 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
 # --- Writing ----------------------------------------------------------------------------------
 
 
+def run_import_file(
+    session: Session, actor: User, raw: bytes, *, ip: str | None = None
+) -> ImportResult:
+    """:func:`run_import` on a file's bytes (the API's request body)."""
+    require_admin(actor)
+    text = decode(raw)
+    if isinstance(text, ImportPlan):
+        raise ImportRejected(text)
+    return run_import(session, actor, text, ip=ip)
+
+
 def run_import(session: Session, actor: User, text: str, *, ip: str | None = None) -> ImportResult:
     """Validate ``text`` again, then create every account, company and apprenticeship in the
     caller's transaction. Raises :class:`ImportRejected` (nothing written) if anything is
@@ -632,9 +655,10 @@ def run_import(session: Session, actor: User, text: str, *, ip: str | None = Non
     def user_id(person: PersonPlan) -> int:
         return (person.user or users[person.email]).id
 
+    apprenticeship_ids = []
     for row in plan.rows:
         company_id = (row.company.organisation or companies[row.company.name.casefold()]).id
-        apprenticeship_service.create(
+        appr = apprenticeship_service.create(
             session,
             actor,
             apprenticeship_service.ApprenticeshipInput(
@@ -649,7 +673,15 @@ def run_import(session: Session, actor: User, text: str, *, ip: str | None = Non
             ),
             ip=ip,
         )
-    result = ImportResult(len(plan.rows), len(users), len(companies))
+        apprenticeship_ids.append(appr.id)
+    result = ImportResult(
+        len(plan.rows),
+        len(users),
+        len(companies),
+        apprenticeship_ids=tuple(apprenticeship_ids),
+        user_ids=tuple(u.id for u in users.values()),
+        company_ids=tuple(c.id for c in companies.values()),
+    )
     audit.record(
         session,
         "import.csv",
