@@ -110,6 +110,8 @@ def world(db: Session, settings: Settings, personas: Personas) -> Iterator[World
         "party": "tutor",
         "rncp_code": cert.rncp_code,
         "block_code": block_code,
+        "cohort_id": p.apprenticeship_a.cohort_id,
+        "organisation_id": p.apprenticeship_a.company_id,
     }
     yield World(
         personas=p,
@@ -160,6 +162,14 @@ def rating_json(w: World, version: int) -> dict[str, Any]:
 def parties_form(w: World) -> dict[str, Any]:
     p = w.personas
     return {"data": {"tutor_email": p.tutor_b.email, "supervisor_email": p.supervisor_a.email}}
+
+
+def parties_json(w: World) -> dict[str, Any]:
+    return {"json": parties_form(w)["data"]}
+
+
+def csv_content(_w: World) -> dict[str, Any]:
+    return {"content": b"apprentice_email\n"}
 
 
 def apprenticeship_json(w: World) -> dict[str, Any]:
@@ -441,6 +451,15 @@ ID_ROUTES: tuple[Case, ...] = (
     Case("GET", API + R + "/verification", EVERY_PARTY),
     Case("GET", API + A + "/progress", EVERY_PARTY, outsider="tutor_b"),
     Case("GET", API + A + "/livret.pdf", EVERY_PARTY),
+    # The school's set-up over the API (administrators)
+    admin_case("GET", API + "/users/{user_id}", "tutor_a"),
+    admin_case("PATCH", API + "/users/{user_id}", "tutor_a", json_body(full_name="Autre Nom")),
+    admin_case("GET", API + "/cohorts/{cohort_id}", "supervisor_a"),
+    admin_case("GET", API + "/organisations/{organisation_id}", "supervisor_a"),
+    admin_case("PATCH", API + A + "/parties", "supervisor_a", parties_json),
+    # The cohort's progress is for supervisors and admins: whoever follows no cohort gets 403
+    # before any lookup; a follower who sees no row of it gets 404 (tests/school/test_api.py).
+    Case("GET", API + "/cohorts/{cohort_id}/progress", "tutor_a", outsider_status=403),
 )
 
 # Routes without a record in their path.
@@ -501,6 +520,13 @@ ADMIN_ONLY: Mapping[tuple[str, str], Body | None] = {
     ("POST", "/admin/import/confirm"): form(csv_text="apprentice_email\n"),
     ("POST", API + "/apprenticeships"): apprenticeship_json,
     ("POST", API + "/invitations"): json_body(user_ids=[1]),
+    ("GET", API + "/users"): None,
+    ("POST", API + "/users"): json_body(email="new@test.example", full_name="New"),
+    ("GET", API + "/cohorts"): None,
+    ("POST", API + "/cohorts"): json_body(name="X", intake_year=2025, certification_id=1),
+    ("GET", API + "/organisations"): None,
+    ("POST", API + "/organisations"): json_body(name="X", kind="company"),
+    ("POST", API + "/imports"): csv_content,
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import Field
+
 from app.schemas.common import ReadModel
 
 
@@ -56,6 +58,7 @@ class RequirementsRead(ReadModel):
 
 
 class CertificationSummary(ReadModel):
+    id: int = Field(description="The `certification_id` a new cohort takes.")
     rncp_code: str
     title: str
     title_en: str

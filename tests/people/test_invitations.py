@@ -477,3 +477,40 @@ def test_the_api_invites_several_people_and_says_who_was_skipped(
         client.post("/api/v1/invitations", json={"user_ids": []}, headers=headers).status_code
         == 422
     )
+
+
+def test_the_api_creates_a_person_with_an_invitation_in_the_schools_language(
+    db: Session, connection, settings: Settings, personas: Personas
+) -> None:
+    english_school = settings.model_copy(update={"default_locale": "en"})
+    with TestClient(app_with(english_school, connection)) as api:
+        created = api.post(
+            "/api/v1/users",
+            json={"email": "pat@example.org", "full_name": "Pat Lee", "invite": True},
+            headers=bearer(db, personas.admin),
+        )
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "invited" and created.json()["locale"] == "en"
+    [message] = outbox(db, kind="invitation", to="pat@example.org")
+    assert message.locale == "en"
+
+
+def test_the_api_import_invites_the_new_people(
+    client: TestClient, db: Session, personas: Personas
+) -> None:
+    cohort = make_cohort(db)
+    cohort.name = "FISA Invitations"
+    db.flush()
+    headers = {**bearer(db, personas.admin), "Content-Type": "text/csv"}
+    dry = client.post(
+        "/api/v1/imports?dry_run=true", content=TEN_PEOPLE.read_bytes(), headers=headers
+    )
+    assert dry.status_code == 200 and len(dry.json()["new_people"]) == 10
+    assert {p["locale"] for p in dry.json()["new_people"]} == {"fr", "en"}
+    assert outbox(db, kind="invitation") == []
+    done = client.post(
+        "/api/v1/imports?invite=true", content=TEN_PEOPLE.read_bytes(), headers=headers
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["invited"] == 10
+    assert len(outbox(db, kind="invitation")) == 10

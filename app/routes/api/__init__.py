@@ -9,11 +9,13 @@ from app.routes.api import (
     certifications,
     degree,
     documents,
+    imports,
     invitations,
     journal,
     people,
     progress,
     reviews,
+    school,
     tokens,
 )
 
@@ -22,6 +24,8 @@ for module in (
     tokens,
     people,
     invitations,
+    school,
+    imports,
     certifications,
     apprenticeships,
     journal,

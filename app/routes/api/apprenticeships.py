@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.models import Apprenticeship, User
 from app.routes.api.deps import ApiUser
@@ -14,9 +14,10 @@ from app.schemas.apprenticeship import (
     PersonRead,
 )
 from app.schemas.problem import problem_responses
+from app.schemas.school import PartiesUpdate
 from app.services.access import roles_of
 from app.services.school import apprenticeships as apprenticeship_service
-from app.web.deps import DbSession
+from app.web.deps import DbSession, client_ip
 from app.web.params import PathId
 
 router = APIRouter(tags=["apprenticeships"])
@@ -75,5 +76,31 @@ def create_apprenticeship(
 ) -> ApprenticeshipRead:
     appr = apprenticeship_service.create(
         session, user, apprenticeship_service.ApprenticeshipInput(**body.model_dump())
+    )
+    return apprenticeship_read(appr, user)
+
+
+@router.patch(
+    "/apprenticeships/{apprenticeship_id}/parties",
+    response_model=ApprenticeshipRead,
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+def change_parties(
+    apprenticeship_id: PathId,
+    body: PartiesUpdate,
+    request: Request,
+    session: DbSession,
+    user: ApiUser,
+) -> ApprenticeshipRead:
+    """Reassign the company tutor and the academic supervisor (the admin page's safeguards:
+    active accounts, not the apprentice). The former ones lose access at once; signatures
+    already given stay valid."""
+    appr = apprenticeship_service.change_parties(
+        session,
+        user,
+        apprenticeship_id,
+        tutor_email=body.tutor_email,
+        supervisor_email=body.supervisor_email,
+        ip=client_ip(request),
     )
     return apprenticeship_read(appr, user)

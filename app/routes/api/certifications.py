@@ -79,6 +79,7 @@ def certification_read(cert: Certification) -> CertificationRead:
 def list_certifications(session: DbSession, user: ApiUser) -> list[CertificationSummary]:
     return [
         CertificationSummary(
+            id=c.id,
             rncp_code=c.rncp_code,
             title=c.title,
             title_en=c.title_en,

@@ -24,7 +24,9 @@ from app.models import (
     RatingSource,
     User,
 )
+from app.services import access
 from app.services.access import visible_apprenticeships_filter
+from app.services.errors import NotFound
 from app.services.notifications.reminders import last_reminded
 from app.services.progress.loader import load_progress_many
 from app.services.progress.rules import Progress, ReviewStatus
@@ -298,3 +300,16 @@ def build(
             rows.append(row)
     rows.sort(key=_sort_key(filters.sort), reverse=filters.direction == "desc")
     return Dashboard(filters, cohorts, cohort, referential, rows, len(apprenticeships))
+
+
+def cohort_progress(
+    session: Session, settings: Settings, viewer: User, cohort_id: int, today: date
+) -> Dashboard:
+    """One cohort's dashboard, all its rows, scoped as the page is (the API's cohort
+    progress): supervisors and administrators only (403 otherwise), and a cohort where the
+    viewer sees no apprenticeship is not found (404), as an outsider's record would be."""
+    supervises = bool(session.scalar(select(access.supervises_any(viewer.id))))
+    access.require_cohort_follower(viewer, supervises=supervises)
+    if cohort_id not in {c.id for c in visible_cohorts(session, viewer)}:
+        raise NotFound("No such cohort.")
+    return build(session, settings, viewer, Filters(cohort_id=cohort_id), today)

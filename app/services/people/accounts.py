@@ -1,5 +1,5 @@
 """Accounts, as administrators manage them: the searchable list, one person's page, creating
-an account, deactivating and reactivating it, resetting its password.
+an account, changing it, deactivating and reactivating it, resetting its password.
 
 Every function checks :func:`require_admin`, flushes but never commits, and records each write
 in the audit log (before/after summary, client IP).
@@ -151,6 +151,22 @@ def user_detail(session: Session, actor: User, user_id: int) -> UserDetail:
     return UserDetail(user, taking_part(session, user), roles_of_people(session, [user.id]))
 
 
+def _check_account_fields(
+    errors: Collector, *, email: str | None, full_name: str | None, locale: str | None
+) -> None:
+    """The checks an account's fields go through, on creation and on every change (a field
+    given as None is not being set)."""
+    if email is not None:
+        try:
+            users_service.clean_email(email)
+        except InvalidInput:
+            errors.add("email", N_("This email address is not valid."))
+    if full_name is not None:
+        errors.check("full_name", lambda: validation.name("full_name", full_name))
+    if locale is not None and locale not in users_service.LOCALES:
+        errors.add("locale", N_("Unknown language."))
+
+
 def create_user(
     session: Session,
     actor: User,
@@ -165,13 +181,7 @@ def create_user(
     require_admin(actor)
     errors = Collector()
     email = data.email.strip()
-    try:
-        users_service.clean_email(email)
-    except InvalidInput:
-        errors.add("email", N_("This email address is not valid."))
-    errors.check("full_name", lambda: validation.name("full_name", data.full_name))
-    if data.locale not in users_service.LOCALES:
-        errors.add("locale", N_("Unknown language."))
+    _check_account_fields(errors, email=email, full_name=data.full_name, locale=data.locale)
     if data.password:
         errors.check(
             "password",
@@ -195,6 +205,67 @@ def create_user(
         raise Conflict(exc.message, field_errors={"email": "taken"}, **exc.params) from exc
     if data.invite:
         invitations.invite(session, settings or settings_of(session), actor, user.id, ip=ip)
+    return user
+
+
+@dataclass(frozen=True)
+class UserUpdate:
+    """The fields an administrator changes on an account; None leaves a field as it is."""
+
+    email: str | None = None
+    full_name: str | None = None
+    locale: str | None = None
+    is_admin: bool | None = None
+
+
+OWN_ADMIN_FLAG = N_("You cannot remove your own administrator rights.")
+EMAIL_TAKEN = N_("An account with this email already exists.")
+
+
+def update_user(
+    session: Session, actor: User, user_id: int, data: UserUpdate, *, ip: str | None = None
+) -> User:
+    """Change an account's name, email, language or administrator flag, with the checks of
+    :func:`create_user`. Administrators cannot remove their own flag (the school would lose
+    its last administrator by mistake). Audited with the fields before and after."""
+    user = get_user(session, actor, user_id)
+    errors = Collector()
+    email = data.email.strip() if data.email is not None else None
+    _check_account_fields(errors, email=email, full_name=data.full_name, locale=data.locale)
+    if user.id == actor.id and data.is_admin is False and user.is_admin:
+        errors.add("is_admin", OWN_ADMIN_FLAG)
+    errors.raise_if_any()
+    wanted: dict[str, object] = {}
+    if email is not None:
+        wanted["email"] = users_service.clean_email(email)
+    if data.full_name is not None:
+        wanted["full_name"] = validation.one_line(data.full_name)
+    if data.locale is not None:
+        wanted["locale"] = data.locale
+    if data.is_admin is not None:
+        wanted["is_admin"] = data.is_admin
+    changed = {k: v for k, v in wanted.items() if getattr(user, k) != v}
+    if not changed:
+        return user
+    if "email" in changed:
+        taken = session.scalar(
+            select(User.id).where(User.email == changed["email"], User.id != user.id)
+        )
+        if taken is not None:
+            raise Conflict(EMAIL_TAKEN, field_errors={"email": "taken"})
+    before = {k: getattr(user, k) for k in changed}
+    for key, value in changed.items():
+        setattr(user, key, value)
+    session.flush()
+    audit.record(
+        session,
+        "user.update",
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        ip=ip,
+        details={"before": before, "after": changed},
+    )
     return user
 
 

@@ -20,6 +20,8 @@ from app.models import (
 )
 from app.services import audit, validation
 from app.services.access import require_admin
+from app.services.errors import NotFound
+from app.services.school import rules
 from app.services.validation import Collector
 
 MIN_INTAKE_YEAR, MAX_INTAKE_YEAR = 2000, 2100
@@ -62,6 +64,22 @@ def list_cohorts(session: Session, actor: User) -> list[CohortRow]:
     return [CohortRow(cohort, int(n)) for cohort, n in rows]
 
 
+def get_cohort(session: Session, actor: User, cohort_id: int) -> CohortRow:
+    """One cohort, with its certification, its school and how many apprenticeships it has."""
+    require_admin(actor)
+    cohort = session.scalar(
+        select(Cohort)
+        .where(Cohort.id == cohort_id)
+        .options(joinedload(Cohort.certification), joinedload(Cohort.school))
+    )
+    if cohort is None:
+        raise NotFound("No such cohort.")
+    count = session.scalar(
+        select(func.count(Apprenticeship.id)).where(Apprenticeship.cohort_id == cohort.id)
+    )
+    return CohortRow(cohort, int(count or 0))
+
+
 def cohort_options(session: Session, actor: User) -> CohortOptions:
     require_admin(actor)
     return CohortOptions(
@@ -91,6 +109,53 @@ def organisation_by_name(session: Session, name: str) -> Organisation | None:
         if validation.one_line(org.name).casefold() == wanted:
             return org
     return None
+
+
+def list_organisations(
+    session: Session, actor: User, *, kind: OrganisationKind | None = None
+) -> Sequence[Organisation]:
+    """Schools and companies by name, or only one kind."""
+    require_admin(actor)
+    stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if kind is not None:
+        stmt = stmt.where(Organisation.kind == kind)
+    return session.scalars(stmt).all()
+
+
+def get_organisation(session: Session, actor: User, organisation_id: int) -> Organisation:
+    require_admin(actor)
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound("No such school or company.")
+    return org
+
+
+NAME_TAKEN = N_("A school or a company already has this name.")
+
+
+def add_organisation(
+    session: Session,
+    actor: User,
+    *,
+    name: str,
+    kind: OrganisationKind,
+    siret: str = "",
+    ip: str | None = None,
+) -> Organisation:
+    """Add a school or a company after checking its name (one line, free, ignoring case and
+    repeated spaces) and its SIRET (14 digits, spaces ignored, optional)."""
+    require_admin(actor)
+    errors = Collector()
+    clean_name = errors.check("name", lambda: validation.name("name", name)) or ""
+    if clean_name and organisation_by_name(session, clean_name) is not None:
+        errors.add("name", NAME_TAKEN)
+    clean_siret: str | None = None
+    try:
+        clean_siret = rules.clean_siret(siret)
+    except ValueError:
+        errors.add("siret", N_("A SIRET has 14 digits."))
+    errors.raise_if_any()
+    return create_organisation(session, actor, name=clean_name, kind=kind, siret=clean_siret, ip=ip)
 
 
 def create_organisation(

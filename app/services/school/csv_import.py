@@ -260,8 +260,12 @@ class ImportResult:
     apprenticeships: int
     users: int
     companies: int
-    user_ids: tuple[int, ...] = ()  # the accounts created
-    invited: int = 0
+    # What was created, in the file's order (the admin page, after its redirect, knows only
+    # the counts).
+    apprenticeship_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+    company_ids: tuple[int, ...] = ()
+    invited: int = 0  # invitations sent to the new people
 
 
 class ImportRejected(InvalidInput):
@@ -277,9 +281,8 @@ class ImportRejected(InvalidInput):
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
-    """Dry run on an uploaded file: decode it, then :func:`validate_text`. Writes nothing."""
-    require_admin(actor)
+def decode(raw: bytes) -> str | ImportPlan:
+    """The file's text, or a plan holding the whole-file error (too large, not UTF-8)."""
     if len(raw) > MAX_BYTES:
         plan = ImportPlan()
         plan.add_error(None, "", N_("The file is larger than {size} MB."), size=MAX_BYTES // 2**20)
@@ -287,7 +290,7 @@ def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         plan = ImportPlan()
         plan.add_error(
@@ -296,6 +299,14 @@ def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
             N_('This line is not valid UTF-8: save the file as "CSV UTF-8" and try again.'),
         )
         return plan
+
+
+def validate(session: Session, actor: User, raw: bytes) -> ImportPlan:
+    """Dry run on an uploaded file: decode it, then :func:`validate_text`. Writes nothing."""
+    require_admin(actor)
+    text = decode(raw)
+    if isinstance(text, ImportPlan):
+        return text
     return validate_text(session, actor, text)
 
 
@@ -650,6 +661,17 @@ def _check_against_database(session: Session, plan: ImportPlan, records: list[_R
 # --- Writing ----------------------------------------------------------------------------------
 
 
+def run_import_file(
+    session: Session, actor: User, raw: bytes, *, ip: str | None = None, invite: bool = False
+) -> ImportResult:
+    """:func:`run_import` on a file's bytes (the API's request body)."""
+    require_admin(actor)
+    text = decode(raw)
+    if isinstance(text, ImportPlan):
+        raise ImportRejected(text)
+    return run_import(session, actor, text, ip=ip, invite=invite)
+
+
 def run_import(
     session: Session, actor: User, text: str, *, ip: str | None = None, invite: bool = False
 ) -> ImportResult:
@@ -684,9 +706,10 @@ def run_import(
     def user_id(person: PersonPlan) -> int:
         return (person.user or users[person.email]).id
 
+    apprenticeship_ids = []
     for row in plan.rows:
         company_id = (row.company.organisation or companies[row.company.name.casefold()]).id
-        apprenticeship_service.create(
+        appr = apprenticeship_service.create(
             session,
             actor,
             apprenticeship_service.ApprenticeshipInput(
@@ -701,12 +724,21 @@ def run_import(
             ),
             ip=ip,
         )
+        apprenticeship_ids.append(appr.id)
     user_ids = tuple(u.id for u in users.values())
     invited = 0
     if invite:
         report = invitations.invite_many(session, settings_of(session), actor, user_ids, ip=ip)
         invited = len(report.sent)
-    result = ImportResult(len(plan.rows), len(users), len(companies), user_ids, invited)
+    result = ImportResult(
+        len(plan.rows),
+        len(users),
+        len(companies),
+        apprenticeship_ids=tuple(apprenticeship_ids),
+        user_ids=user_ids,
+        company_ids=tuple(c.id for c in companies.values()),
+        invited=invited,
+    )
     audit.record(
         session,
         "import.csv",
