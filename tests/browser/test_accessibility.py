@@ -33,6 +33,7 @@ class AxePage:
 
 AXE_PAGES = [
     AxePage("login", None, "/login"),
+    AxePage("forgot-password", None, "/password/forgot"),
     AxePage("apprentice-home", "apprentice", "/apprenticeships/{appr}"),
     AxePage("review", "tutor", "/apprenticeships/{appr}/reviews/1"),
     AxePage("review-locked", "supervisor", "/apprenticeships/{locked}/reviews/1"),
@@ -41,6 +42,7 @@ AXE_PAGES = [
     AxePage("journal", "apprentice", "/apprenticeships/{appr}/journal"),
     AxePage("situation-form", "apprentice", "/apprenticeships/{appr}/journal/new"),
     AxePage("admin-users", "admin", "/admin/users"),
+    AxePage("admin-import", "admin", "/admin/import"),
     AxePage("english", "apprentice", "/apprenticeships/{appr}/english"),
     AxePage("mobility", "apprentice", "/apprenticeships/{appr}/mobility"),
 ]
