@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.routes.api import (
     apprenticeships,
     certifications,
+    deactivation,
     degree,
     documents,
     journal,
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api/v1")
 for module in (
     tokens,
     people,
+    deactivation,
     certifications,
     apprenticeships,
     journal,
