@@ -189,9 +189,7 @@ def _settle_contracts(
     errors = Collector()
     for appr_id, email in replacements.items():
         field = f"replacements.{appr_id}"
-        if not by_id[appr_id].replaceable:
-            errors.add(field, N_("An apprentice cannot be replaced."))
-        elif email.strip().casefold() == user.email.casefold():
+        if email.strip().casefold() == user.email.casefold():
             errors.add(field, NOT_THE_SAME_PERSON)
     errors.raise_if_any()
     replaced = []
@@ -203,7 +201,8 @@ def _settle_contracts(
                     session, actor, appr_id, role, email, ip=ip
                 )
             except InvalidInput as exc:
-                for message, params in validation.field_messages(exc).values():
+                found = validation.field_messages(exc) or {"": (exc.message, exc.params)}
+                for message, params in found.values():
                     errors.add(f"replacements.{appr_id}", message, **params)
                 continue
             replaced.append(

@@ -464,9 +464,7 @@ def replace_party(
     :func:`change_parties` and its checks; field errors come back under ``email``."""
     require_admin(actor)
     if role is Party.APPRENTICE:
-        raise InvalidInput(
-            "An apprentice cannot be replaced.", field_errors={"email": "not_replaceable"}
-        )
+        raise validation.FieldErrors.single("email", N_("An apprentice cannot be replaced."))
     appr = get_visible_apprenticeship(session, actor, apprenticeship_id, detail_options())
     emails = {"tutor_email": appr.tutor.email, "supervisor_email": appr.supervisor.email}
     field = f"{role.value}_email"
