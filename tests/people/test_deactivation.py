@@ -214,6 +214,7 @@ def test_the_step_names_the_contracts_as_a_page_and_as_a_fragment(admin, db, per
     fragment = admin.get(url, headers=HX)
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert '<section id="access"' in fragment.text
+    assert "autofocus" in fragment.text and "autofocus" not in full.text  # focus after a swap
     db.refresh(p.tutor_a)
     assert p.tutor_a.is_active  # looking writes nothing
 
