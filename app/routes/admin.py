@@ -3,7 +3,9 @@
 Administrators only (others get 403). Every change is a plain form: it answers 303 to the page
 (post-redirect-get), or re-renders the form with the messages next to the fields (422, or 409
 for a conflict) keeping what was typed. The account list's search and paging also answer htmx
-with the results fragment, and its activate/deactivate buttons with the updated row.
+with the results fragment, and its reactivate button with the updated row. Deactivating goes
+through a step (GET ``/users/{id}/deactivate``: a page, or the fragment htmx swaps into the
+account page) that lists the active apprenticeships it affects and holds the real POST.
 """
 
 from __future__ import annotations
