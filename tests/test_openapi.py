@@ -37,7 +37,7 @@ OUTSIDE_API = {"/healthz"}
 ERROR_STATUSES = {401, 403, 404, 409, 413, 422, 429}
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 # POSTs that act on a record rather than create one answer 200; other POSTs create (201).
-ACTIONS = {"submit", "acknowledge", "request-changes", "reopen"}
+ACTIONS = {"submit", "acknowledge", "request-changes", "reopen", "deactivation"}
 FILES = {
     ("get", f"{API}/apprenticeships/{{apprenticeship_id}}/livret.pdf"): {"application/pdf"},
     ("get", f"{API}/attachments/{{attachment_id}}"): set(storage.EXTENSIONS),

@@ -271,6 +271,7 @@ ID_ROUTES: tuple[Case, ...] = (
         form(comment="Précisez"),
         outsider="tutor_b",
     ),
+    Case("GET", "/work-situations/{situation_id}/delete", "tutor_a", outsider="apprentice_b"),
     Case("POST", "/work-situations/{situation_id}/delete", "tutor_a", outsider="apprentice_b"),
     Case(
         "POST",
@@ -278,6 +279,15 @@ ID_ROUTES: tuple[Case, ...] = (
         "tutor_a",
         PNG_UPLOAD,
         outsider="apprentice_b",
+    ),
+    Case("GET", "/attachments/{attachment_id}/delete", "tutor_a", outsider="apprentice_b"),
+    Case(
+        "GET",
+        "/attachments/{attachment_id}/delete",
+        "supervisor_a",
+        outsider="apprentice_b",
+        label="certificate",
+        params={"attachment_id": "certificate_id"},
     ),
     Case("POST", "/attachments/{attachment_id}/delete", "tutor_a", outsider="apprentice_b"),
     Case(
@@ -347,11 +357,13 @@ ID_ROUTES: tuple[Case, ...] = (
         outsider="tutor_b",
         session_method="link",
     ),
+    Case("GET", R + "/reopen", "tutor_a", outsider="tutor_b"),
     Case("POST", R + "/reopen", "tutor_a", form(reason="Erreur de saisie"), outsider="tutor_b"),
     # Documents
     Case("GET", A + "/livret.pdf", EVERY_PARTY),
     # Administration
     admin_case("GET", "/admin/users/{user_id}", "tutor_a"),
+    admin_case("GET", "/admin/users/{user_id}/deactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/deactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/reactivate", "tutor_a"),
     admin_case("POST", "/admin/users/{user_id}/invitation", "tutor_a"),
@@ -460,6 +472,14 @@ ID_ROUTES: tuple[Case, ...] = (
     # The cohort's progress is for supervisors and admins: whoever follows no cohort gets 403
     # before any lookup; a follower who sees no row of it gets 404 (tests/school/test_api.py).
     Case("GET", API + "/cohorts/{cohort_id}/progress", "tutor_a", outsider_status=403),
+    # Accounts (administrators only: everyone else gets 403 before any lookup)
+    admin_case(
+        "POST",
+        API + "/users/{user_id}/deactivation",
+        "tutor_a",
+        json_body(confirm_apprenticeships=[]),
+    ),
+    admin_case("DELETE", API + "/users/{user_id}/deactivation", "supervisor_a"),
 )
 
 # Routes without a record in their path.

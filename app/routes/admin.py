@@ -3,7 +3,9 @@
 Administrators only (others get 403). Every change is a plain form: it answers 303 to the page
 (post-redirect-get), or re-renders the form with the messages next to the fields (422, or 409
 for a conflict) keeping what was typed. The account list's search and paging also answer htmx
-with the results fragment, and its activate/deactivate buttons with the updated row.
+with the results fragment, and its reactivate button with the updated row. Deactivating goes
+through a step (GET ``/users/{id}/deactivate``: a page, or the fragment htmx swaps into the
+account page) that lists the active apprenticeships it affects and holds the real POST.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BeforeValidator, Field
 
 from app.i18n import N_, translate
-from app.schemas.common import FormModel, SafeStr
+from app.schemas.common import BodyId, FormModel, SafeStr
 from app.services.errors import Conflict, InvalidInput
 from app.services.pages import admin as admin_overview
 from app.services.people import accounts, invitations
@@ -65,6 +67,27 @@ class UserCreateForm(FormModel):
     is_admin: bool = False
     password: str = Field(default="", max_length=1024)
     invite: bool = False
+
+
+class DeactivateForm(FormModel):
+    """The deactivation step: the apprenticeships confirmed to stay without the person, and a
+    replacement's email per apprenticeship (``replacement_for[i]`` → ``replacement_email[i]``,
+    blank when none)."""
+
+    confirm_apprenticeships: list[BodyId] = Field(default_factory=list, max_length=1000)
+    replacement_for: list[BodyId] = Field(default_factory=list, max_length=1000)
+    replacement_email: list[Annotated[str, Field(max_length=320)]] = Field(
+        default_factory=list, max_length=1000
+    )
+
+    def replacements(self) -> dict[int, str]:
+        pairs = zip(self.replacement_for, self.replacement_email, strict=False)
+        return {appr_id: email.strip() for appr_id, email in pairs if email.strip()}
+
+    def confirmed(self) -> list[int]:
+        """A replaced apprenticeship needs no confirmation, even if its box was ticked."""
+        replaced = self.replacements()
+        return [appr_id for appr_id in self.confirm_apprenticeships if appr_id not in replaced]
 
 
 class PasswordForm(FormModel):
@@ -329,11 +352,61 @@ def _after_activation(request: Request, account: Any, message: str, done: str) -
     return _see_other(f"/admin/users/{account.id}?done={done}")
 
 
-@router.post("/users/{user_id}/deactivate")
-def deactivate_user(
+def _deactivation_step(
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+    user_id: PathId,
+    *,
+    form: DeactivateForm | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    account = accounts.get_user(session, user, user_id)
+    context = {
+        "u": account,
+        "gaps": accounts.deactivation_gaps(session, user, user_id),
+        "options": apprenticeship_service.apprenticeship_options(session, user),
+        "form": form or DeactivateForm(),
+        "errors": errors or {},
+    }
+    template = (
+        "admin/partials/deactivate.html" if is_htmx_partial(request) else "admin/deactivate.html"
+    )
+    return _render(request, template, context, status=status, headers={"Vary": "HX-Request"})
+
+
+@router.get("/users/{user_id}/deactivate", response_class=HTMLResponse)
+def deactivate_step(
     user_id: PathId, request: Request, session: DbSession, user: AdminUser
 ) -> Response:
-    account = accounts.set_active(session, user, user_id, False, ip=client_ip(request))
+    """What deactivating will do, the apprenticeships it affects, and the real button."""
+    return _deactivation_step(request, session, user, user_id)
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate_user(
+    user_id: PathId,
+    form: Annotated[DeactivateForm, Form()],
+    request: Request,
+    session: DbSession,
+    user: AdminUser,
+) -> Response:
+    try:
+        account = accounts.set_active(
+            session,
+            user,
+            user_id,
+            False,
+            confirm_apprenticeships=form.confirmed(),
+            replacements=form.replacements(),
+            ip=client_ip(request),
+        )
+    except FORM_ERRORS as exc:
+        errors = form_errors(request.state.locale, exc)
+        return _deactivation_step(
+            request, session, user, user_id, form=form, errors=errors, status=exc.status_code
+        )
     return _after_activation(request, account, N_("Account deactivated."), "deactivated")
 
 

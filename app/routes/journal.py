@@ -395,6 +395,28 @@ def request_changes(
     )
 
 
+@router.get("/work-situations/{situation_id}/delete", response_class=HTMLResponse)
+def delete_step(
+    situation_id: PathId, request: Request, session: DbSession, user: CurrentUser
+) -> Response:
+    """What deleting the draft will do, and the real button (htmx: swapped into the page)."""
+    situation = journal_service.draft_to_delete(session, user, situation_id)
+    template = (
+        "journal/partials/delete_confirm.html"
+        if is_htmx_partial(request)
+        else "journal/delete.html"
+    )
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "situation": situation,
+            "appr": apprenticeship_service.get(session, user, situation.apprenticeship_id),
+        },
+        headers={"Vary": "HX-Request"},
+    )
+
+
 @router.post("/work-situations/{situation_id}/delete")
 def delete(
     situation_id: PathId,
@@ -443,6 +465,28 @@ def upload_attachment(
             },
         )
     return _done(situation_id, "uploaded")
+
+
+@router.get("/attachments/{attachment_id}/delete", response_class=HTMLResponse)
+def delete_attachment_step(
+    attachment_id: PathId, request: Request, session: DbSession, user: CurrentUser
+) -> Response:
+    """What removing the file will do, and the real button (htmx: swapped into the list)."""
+    attachment, appr, situation = attachment_service.attachment_to_delete(
+        session, user, attachment_id
+    )
+    back = situation_url(situation.id) if situation else f"/apprenticeships/{appr.id}/english"
+    template = (
+        "journal/partials/attachment_delete_confirm.html"
+        if is_htmx_partial(request)
+        else "journal/attachment_delete.html"
+    )
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"attachment": attachment, "appr": appr, "situation": situation, "back": back},
+        headers={"Vary": "HX-Request"},
+    )
 
 
 @router.post("/attachments/{attachment_id}/delete")

@@ -26,7 +26,7 @@ from app.services.reviews import workflow as review_service
 from app.services.reviews.detail import ReviewDetail
 from app.services.reviews.workflow import RatingInput
 from app.web.deps import AppSettings, CurrentUser, DbSession, auth_method, client_ip
-from app.web.htmx import is_htmx
+from app.web.htmx import is_htmx, is_htmx_partial
 from app.web.params import PathId, Semester
 from app.web.templating import templates
 from app.web.urls import review_url
@@ -327,6 +327,27 @@ def send_sign_code(
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+@router.get("/{semester}/reopen", response_class=HTMLResponse)
+def reopen_step(
+    apprenticeship_id: PathId,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    semester: Semester,
+) -> Response:
+    """What reopening will do (the signatures are voided), the reason, and the real button
+    (htmx: swapped into the signatures section)."""
+    detail = review_service.reopen_step(session, user, apprenticeship_id, semester)
+    template = (
+        "reviews/partials/reopen_confirm.html"
+        if is_htmx_partial(request)
+        else "reviews/reopen.html"
+    )
+    return templates.TemplateResponse(
+        request, template, {"detail": detail}, headers={"Vary": "HX-Request"}
+    )
 
 
 @router.post("/{semester}/reopen")

@@ -2,7 +2,8 @@
 
 Adding a page is one line in ``AXE_PAGES``: a name (also the screenshot's), who signs in
 (None for anonymous) and the URL, with ``{appr}`` for the showcase apprenticeship's id and
-``{locked}`` for the apprenticeship whose semester 1 is signed and locked.
+``{locked}`` for the apprenticeship whose semester 1 is signed and locked, ``{tutor}`` for the
+showcase apprenticeship's tutor.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ AXE_PAGES = [
     AxePage("situation-form", "apprentice", "/apprenticeships/{appr}/journal/new"),
     AxePage("admin-users", "admin", "/admin/users"),
     AxePage("admin-import", "admin", "/admin/import"),
+    AxePage("admin-deactivate-step", "admin", "/admin/users/{tutor}/deactivate"),
+    AxePage("review-reopen-step", "admin", "/apprenticeships/{locked}/reviews/1/reopen"),
     AxePage("english", "apprentice", "/apprenticeships/{appr}/english"),
     AxePage("mobility", "apprentice", "/apprenticeships/{appr}/mobility"),
 ]
@@ -56,7 +59,9 @@ def test_page_has_no_serious_accessibility_violation(
     # this context alone bypasses the CSP. The journey tests run with the CSP enforced.
     page = browser_session.new_page(bypass_csp=True)
     url = target.url.format(
-        appr=world.showcase.apprenticeship_id, locked=world.locked.apprenticeship_id
+        appr=world.showcase.apprenticeship_id,
+        locked=world.locked.apprenticeship_id,
+        tutor=world.showcase.party("tutor").id,
     )
     if target.who == "admin":
         login(page, world.admin, url)

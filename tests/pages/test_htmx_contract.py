@@ -7,9 +7,13 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
 from app.main import create_app
+from app.models import SemesterReview
+from app.models.base import utcnow
+from tests.factories import make_attachment, make_work_situation
 from tests.helpers import HX, csrf_for, login_as
 
 
@@ -19,27 +23,52 @@ def _branching_urls(p) -> list[str]:
         f"/dashboard?cohort={p.apprenticeship_a.cohort_id}",
         f"/apprenticeships/{appr}/journal?status=draft",
         "/admin/users",
+        f"/admin/users/{p.tutor_a.id}/deactivate",
+        f"/apprenticeships/{appr}/reviews/1/reopen",
     ]
 
 
+def _apprentice_urls(db, p) -> list[str]:
+    """The confirmation steps only the apprentice reaches: deleting a draft, removing a file."""
+    situation = make_work_situation(db, p.apprenticeship_a)
+    attachment = make_attachment(db, p.apprentice_a, work_situation=situation)
+    return [f"/work-situations/{situation.id}/delete", f"/attachments/{attachment.id}/delete"]
+
+
 def test_every_branching_route_is_walked() -> None:
-    """Adding an htmx-branching page means adding it to the walk above."""
+    """Adding an htmx-branching page means adding it to the walks below."""
     sources = " ".join(p.read_text() for p in (PROJECT_ROOT / "app" / "routes").rglob("*.py"))
-    assert len(re.findall(r"is_htmx_partial\(request\)", sources)) <= 3
+    assert len(re.findall(r"is_htmx_partial\(request\)", sources)) <= 7
+
+
+def _check_both_answers(client, url: str) -> None:
+    fragment = client.get(url, headers=HX)
+    assert fragment.status_code == 200, url
+    assert "<html" not in fragment.text, url
+    assert fragment.headers["Vary"] == "HX-Request", url
+    full = client.get(url)
+    assert full.status_code == 200 and "<html" in full.text, url
+    assert full.headers["Vary"] == "HX-Request", url
 
 
 def test_fragments_and_full_pages(client, db, settings, personas) -> None:
+    review = db.scalars(
+        select(SemesterReview).where(
+            SemesterReview.apprenticeship_id == personas.apprenticeship_a.id,
+            SemesterReview.semester == 1,
+        )
+    ).one()
+    review.locked_at = utcnow()  # only a locked review has a reopening step
+    db.flush()
+    login_as(client, db, settings, personas.apprentice_a)
+    for url in _apprentice_urls(db, personas):
+        _check_both_answers(client, url)
+    client.cookies.clear()
     login_as(client, db, settings, personas.admin)
     for url in _branching_urls(personas):
         if url.startswith("/admin") and client.get(url).status_code == 404:
             continue  # the admin area is not there yet in this build
-        fragment = client.get(url, headers=HX)
-        assert fragment.status_code == 200, url
-        assert "<html" not in fragment.text, url
-        assert fragment.headers["Vary"] == "HX-Request", url
-        full = client.get(url)
-        assert full.status_code == 200 and "<html" in full.text, url
-        assert full.headers["Vary"] == "HX-Request", url
+        _check_both_answers(client, url)
 
 
 @pytest.mark.parametrize(("status", "title"), [(404, "Page introuvable"), (403, "Accès refusé")])

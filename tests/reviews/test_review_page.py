@@ -194,7 +194,10 @@ def test_locked_review_shows_no_forms_and_admin_can_reopen(client, db, settings,
     client.cookies.clear()
     login_as(client, db, settings, personas.admin)
     page = client.get(_url(personas)).text
-    assert 'action="' + _url(personas, "/reopen") + '"' in page
+    assert 'action="' + _url(personas, "/reopen") + '"' not in page  # a step first
+    assert 'href="' + _url(personas, "/reopen") + '"' in page
+    step = client.get(_url(personas, "/reopen"))
+    assert step.status_code == 200 and 'action="' + _url(personas, "/reopen") + '"' in step.text
     response = post_form(client, settings, _url(personas, "/reopen"), {"reason": "Erreur 100%"})
     assert response.status_code == 303
     page = html.unescape(client.get(_url(personas)).text)

@@ -257,7 +257,20 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
         assert other.get("/referentials").status_code == 200
         assert other.get("/api/v1/apprenticeships", headers=headers).status_code == 200
 
+        # The tutor of an active apprenticeship: not without a replacement or a confirmation.
         response = post_form(admin, settings, f"/admin/users/{target.id}/deactivate")
+        assert response.status_code == 409
+        db.refresh(target)
+        assert target.is_active
+        assert other.get("/referentials").status_code == 200  # still signed in
+
+        appr_id = personas.apprenticeship_a.id
+        response = post_form(
+            admin,
+            settings,
+            f"/admin/users/{target.id}/deactivate",
+            {"confirm_apprenticeships": str(appr_id)},
+        )
         assert response.status_code == 303
         assert response.headers["location"] == f"/admin/users/{target.id}?done=deactivated"
 
@@ -270,6 +283,7 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.deactivate")).one()
     assert event.details["before"] == {"is_active": True}
     assert event.details["sessions_deleted"] == 1 and event.details["tokens_deleted"] == 1
+    assert event.details["apprenticeships_confirmed"] == [personas.apprenticeship_a.id]
 
     response = post_form(admin, settings, f"/admin/users/{target.id}/reactivate")
     assert response.status_code == 303
@@ -280,7 +294,9 @@ def test_deactivating_ends_sessions_and_deletes_api_tokens(
 def test_htmx_deactivate_answers_the_updated_row(admin, db, settings, personas) -> None:
     target = personas.apprentice_b
     admin.get("/admin/users")
-    response = post_form(admin, settings, f"/admin/users/{target.id}/deactivate", headers=HX)
+    confirm = {"confirm_apprenticeships": str(personas.apprenticeship_b.id)}
+    url = f"/admin/users/{target.id}/deactivate"
+    response = post_form(admin, settings, url, confirm, headers=HX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="user-{target.id}">')
     assert "<html" not in response.text

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.routes.api import (
     apprenticeships,
     certifications,
+    deactivation,
     degree,
     documents,
     imports,
@@ -26,6 +27,7 @@ for module in (
     invitations,
     school,
     imports,
+    deactivation,
     certifications,
     apprenticeships,
     journal,

@@ -193,9 +193,11 @@ def open_download(session: Session, actor: User, directory: Path, attachment_id:
     return Download(path, attachment.filename, attachment.content_type, attachment.size_bytes)
 
 
-def delete_attachment(
-    session: Session, actor: User, directory: Path, attachment_id: int, *, ip: str | None = None
-) -> None:
+def attachment_to_delete(
+    session: Session, actor: User, attachment_id: int
+) -> tuple[Attachment, Apprenticeship, WorkSituation | None]:
+    """The attachment about to be removed (with what owns it), if the actor may remove it:
+    for the confirmation step and for :func:`delete_attachment`."""
     attachment, appr, situation = get_attachment(session, actor, attachment_id)
     if situation is not None:
         require_party(actor, appr, Party.APPRENTICE)
@@ -203,6 +205,13 @@ def delete_attachment(
             raise Conflict(N_("Attachments can only be added to or removed from a draft."))
     else:
         require_apprentice_or_admin(actor, appr)
+    return attachment, appr, situation
+
+
+def delete_attachment(
+    session: Session, actor: User, directory: Path, attachment_id: int, *, ip: str | None = None
+) -> None:
+    attachment, appr, _situation = attachment_to_delete(session, actor, attachment_id)
     details = {
         "apprenticeship_id": appr.id,
         "work_situation_id": attachment.work_situation_id,

@@ -381,8 +381,10 @@ def field_errors(
     return errors.messages
 
 
-def _load_for_apprentice_edit(session: Session, actor: User, situation_id: int) -> WorkSituation:
-    situation = get_situation(session, actor, situation_id, for_update=True)
+def _load_for_apprentice_edit(
+    session: Session, actor: User, situation_id: int, *, for_update: bool = True
+) -> WorkSituation:
+    situation = get_situation(session, actor, situation_id, for_update=for_update)
     require_party(actor, situation.apprenticeship, Party.APPRENTICE)
     _require_draft(situation)
     return situation
@@ -441,6 +443,12 @@ def update_situation(
         after={k: after[k] for k in changed},
     )
     return situation
+
+
+def draft_to_delete(session: Session, actor: User, situation_id: int) -> WorkSituation:
+    """The draft about to be deleted, for the confirmation step: the same checks as
+    :func:`delete_situation`, nothing written."""
+    return _load_for_apprentice_edit(session, actor, situation_id, for_update=False)
 
 
 def delete_situation(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -28,6 +30,7 @@ from app.services.people import invitations
 from app.services.people import rules as people_rules
 from app.services.people import users as users_service
 from app.services.people.auth import revoke_credentials
+from app.services.school import apprenticeships as school_apprenticeships
 from app.services.school.apprenticeships import taking_part
 from app.services.validation import Collector
 
@@ -269,16 +272,122 @@ def update_user(
     return user
 
 
+UNSETTLED = N_(
+    "Deactivating {name} would leave these active apprenticeships without them: {contracts}. "
+    "Choose a replacement for each, or confirm exactly these apprenticeships."
+)
+NOT_THE_SAME_PERSON = N_("Choose someone other than the person being deactivated.")
+
+
+def unsettled(user: User, gaps: Sequence[school_apprenticeships.PartyGap]) -> Conflict:
+    """The 409 of a deactivation that would leave active apprenticeships without ``user``,
+    neither replaced nor confirmed as they are now: it names them."""
+    return Conflict(
+        UNSETTLED,
+        field_errors={"confirm_apprenticeships": "unconfirmed"},
+        name=user.full_name,
+        contracts=", ".join(_contract_name(gap) for gap in gaps),
+    )
+
+
+def _contract_name(gap: school_apprenticeships.PartyGap) -> str:
+    appr = gap.apprenticeship
+    return f"#{appr.id} {appr.apprentice.full_name}"
+
+
+def _settle_contracts(
+    session: Session,
+    actor: User,
+    user: User,
+    *,
+    replacements: Mapping[int, str],
+    confirmed: Collection[int],
+    today: date,
+    ip: str | None,
+) -> dict[str, Any]:
+    """Before ``user`` is deactivated: replace them as tutor or supervisor where asked, and
+    check that the apprenticeships left without them are exactly the ``confirmed`` ones.
+    Writes nothing unless everything holds; answers what to put in the audit details."""
+    gaps = school_apprenticeships.contracts_left_without(session, user, today)
+    by_id = {gap.apprenticeship.id: gap for gap in gaps}
+    left = set(by_id) - set(replacements)
+    if not set(replacements) <= set(by_id) or left != set(confirmed):
+        raise unsettled(user, gaps)  # a stale or incomplete request
+    errors = Collector()
+    for appr_id, email in replacements.items():
+        field = f"replacements.{appr_id}"
+        if email.strip().casefold() == user.email.casefold():
+            errors.add(field, NOT_THE_SAME_PERSON)
+    errors.raise_if_any()
+    replaced = []
+    with session.begin_nested():  # all the replacements, or none
+        for appr_id, email in sorted(replacements.items()):
+            role = by_id[appr_id].role
+            try:
+                appr = school_apprenticeships.replace_party(
+                    session, actor, appr_id, role, email, ip=ip
+                )
+            except InvalidInput as exc:
+                found = validation.field_messages(exc) or {"": (exc.message, exc.params)}
+                for message, params in found.values():
+                    errors.add(f"replacements.{appr_id}", message, **params)
+                continue
+            replaced.append(
+                {
+                    "apprenticeship_id": appr_id,
+                    "role": role.value,
+                    "replacement": getattr(appr, role.value).email,
+                }
+            )
+        errors.raise_if_any()
+    return {"apprenticeships_replaced": replaced, "apprenticeships_confirmed": sorted(left)}
+
+
+def deactivation_gaps(
+    session: Session, actor: User, user_id: int, *, today: date | None = None
+) -> list[school_apprenticeships.PartyGap]:
+    """What the deactivation step shows: the active apprenticeships the account takes part in
+    (see :func:`app.services.school.apprenticeships.contracts_left_without`)."""
+    user = get_user(session, actor, user_id)
+    return school_apprenticeships.contracts_left_without(session, user, today or date.today())
+
+
 def set_active(
-    session: Session, actor: User, user_id: int, active: bool, *, ip: str | None = None
+    session: Session,
+    actor: User,
+    user_id: int,
+    active: bool,
+    *,
+    confirm_apprenticeships: Collection[int] = (),
+    replacements: Mapping[int, str] | None = None,
+    today: date | None = None,
+    ip: str | None = None,
 ) -> User:
     """Deactivate (which also signs the person out everywhere and deletes their API tokens)
-    or reactivate an account."""
+    or reactivate an account.
+
+    An account that is the apprentice, tutor or supervisor of an active apprenticeship is
+    deactivated only once each of those apprenticeships is settled: the tutor or supervisor
+    replaced (``replacements``: apprenticeship id → the new one's email, through
+    :func:`~app.services.school.apprenticeships.change_parties`), or the apprenticeship named in
+    ``confirm_apprenticeships``, which must be exactly the ones left without them; otherwise
+    :func:`unsettled` (409) names them."""
     user = get_user(session, actor, user_id)
     if user.id == actor.id and not active:
         raise Conflict("You cannot deactivate your own account.")
     if user.is_active == active:
         return user
+    settled: dict[str, Any] = {}
+    if not active:
+        settled = _settle_contracts(
+            session,
+            actor,
+            user,
+            replacements=replacements or {},
+            confirmed=set(confirm_apprenticeships),
+            today=today or date.today(),
+            ip=ip,
+        )
     user.is_active = active
     revoked = revoke_credentials(session, user) if not active else (0, 0)
     session.flush()
@@ -294,6 +403,7 @@ def set_active(
             "after": {"is_active": active},
             "sessions_deleted": revoked[0],
             "tokens_deleted": revoked[1],
+            **settled,
         },
     )
     return user

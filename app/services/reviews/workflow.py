@@ -385,7 +385,7 @@ def reopen(
 ) -> ReviewDetail:
     """An admin reopens a locked review; the signatures are voided, the reason recorded."""
     detail = load_detail(session, actor, apprenticeship_id, semester, for_update=True)
-    require_admin(actor)  # after the view check: outsiders get 404, not 403
+    _require_reopenable(detail, actor)
     reason = validation.check_text("reason", reason).strip()
     if not reason:
         raise InvalidInput(
@@ -393,8 +393,6 @@ def reopen(
         )
     if len(reason) > rules.COMMENT_MAX:
         raise InvalidInput("The reason may have at most {n} characters.", n=rules.COMMENT_MAX)
-    if not detail.review.is_locked:
-        raise Conflict("Only a locked review can be reopened.")
     detail.review.locked_at = None
     detail.review.version += 1
     session.flush()
@@ -408,6 +406,22 @@ def reopen(
         details={"semester": semester, "reason": reason},
     )
     _void_signatures(session, detail, actor, reason, ip)
+    return detail
+
+
+def _require_reopenable(detail: ReviewDetail, actor: User) -> None:
+    require_admin(actor)  # after the view check: outsiders get 404, not 403
+    if not detail.review.is_locked:
+        raise Conflict("Only a locked review can be reopened.")
+
+
+def reopen_step(
+    session: Session, actor: User, apprenticeship_id: int, semester: int
+) -> ReviewDetail:
+    """The review about to be reopened, for the confirmation step: the same checks as
+    :func:`reopen`, nothing written."""
+    detail = load_detail(session, actor, apprenticeship_id, semester)
+    _require_reopenable(detail, actor)
     return detail
 
 

@@ -21,6 +21,7 @@ from app.models import (
     Cohort,
     Organisation,
     OrganisationKind,
+    Party,
     SemesterReview,
     User,
 )
@@ -417,3 +418,60 @@ def change_parties(
         details={"before": before, "after": after},
     )
     return appr
+
+
+# --- A party who leaves -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyGap:
+    """An active apprenticeship that would lose ``role`` if its holder left."""
+
+    apprenticeship: Apprenticeship
+    role: Party
+
+    @property
+    def replaceable(self) -> bool:
+        """A tutor or a supervisor can be replaced; an apprentice cannot."""
+        return self.role is not Party.APPRENTICE
+
+
+def contracts_left_without(session: Session, person: User, today: date) -> list[PartyGap]:
+    """The active apprenticeships (:func:`rules.is_active`) that would be left without their
+    apprentice, tutor or supervisor if ``person`` could no longer take part (a deactivated
+    account), by id. Whoever asks: callers check that."""
+    gaps = []
+    for appr in sorted(taking_part(session, person), key=lambda a: a.id):
+        if not rules.is_active(appr.ends_on, today):
+            continue
+        for role in Party:
+            if getattr(appr, f"{role.value}_id") == person.id:
+                gaps.append(PartyGap(appr, role))
+                break
+    return gaps
+
+
+def replace_party(
+    session: Session,
+    actor: User,
+    apprenticeship_id: int,
+    role: Party,
+    email: str,
+    *,
+    ip: str | None = None,
+) -> Apprenticeship:
+    """Give the apprenticeship a new tutor or supervisor (the other one stays), through
+    :func:`change_parties` and its checks; field errors come back under ``email``."""
+    require_admin(actor)
+    if role is Party.APPRENTICE:
+        raise validation.FieldErrors.single("email", N_("An apprentice cannot be replaced."))
+    appr = get_visible_apprenticeship(session, actor, apprenticeship_id, detail_options())
+    emails = {"tutor_email": appr.tutor.email, "supervisor_email": appr.supervisor.email}
+    field = f"{role.value}_email"
+    emails[field] = email
+    try:
+        return change_parties(session, actor, apprenticeship_id, ip=ip, **emails)
+    except InvalidInput as exc:
+        messages = validation.field_messages(exc)
+        problem = messages.get(field) or next(iter(messages.values()), (exc.message, exc.params))
+        raise validation.FieldErrors.single("email", problem[0], **problem[1]) from exc

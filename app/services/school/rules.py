@@ -125,3 +125,10 @@ def clean_siret(value: str) -> str | None:
     if len(digits) != SIRET_DIGITS or validation.ascii_int(digits, max_digits=14) is None:
         raise ValueError(digits)
     return digits
+
+
+def is_active(ends_on: date, today: date) -> bool:
+    """An apprenticeship is active until its end date has passed, one that has not started
+    yet included: it needs its three parties either way. The model has no status or archive
+    flag, so the end date is what ends a contract."""
+    return today <= ends_on
