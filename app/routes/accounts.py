@@ -7,12 +7,15 @@ the POST does, so mail scanners that fetch links do not burn them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from app.models import AccountLinkPurpose
+from app.config import Settings
+from app.models import AccountLinkPurpose, User
 from app.routes.auth import signed_in
 from app.schemas.common import SafeStr
 from app.services.errors import InvalidInput, TooManyRequests
@@ -107,6 +110,34 @@ def reset_page(request: Request, session: DbSession, token: Token) -> Response:
     return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
 
 
+def _choose_password(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    purpose: AccountLinkPurpose,
+    token: str,
+    use: Callable[[], User],
+) -> Response:
+    """Run ``use`` (set the password with the link); on success open a session, otherwise show
+    the link's page again: with the reasons next to the fields, or saying why it is over."""
+    try:
+        user = use()
+    except LinkUnusable:
+        return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
+    except InvalidInput as exc:
+        found = account_links.lookup(session, token, purpose)
+        allowed = (
+            purpose is AccountLinkPurpose.INVITATION
+            and found.user is not None
+            and signin_links.is_eligible(session, settings, found.user)
+        )
+        errors = form_errors(request.state.locale, exc)
+        return _link_page(
+            request, purpose, token, found, links_allowed=allowed, errors=errors, status=422
+        )
+    return signed_in(request, session, settings, user, "/", "password")
+
+
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
 def reset_password(
     request: Request,
@@ -116,18 +147,15 @@ def reset_password(
     password: Password,
     confirm: Password = "",
 ) -> Response:
-    purpose = AccountLinkPurpose.RESET
-    try:
-        user = password_reset.reset(
-            session, settings, token, password, confirm, ip=client_ip(request)
-        )
-    except LinkUnusable:
-        return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
-    except InvalidInput as exc:
-        found = account_links.lookup(session, token, purpose)
-        errors = form_errors(request.state.locale, exc)
-        return _link_page(request, purpose, token, found, errors=errors, status=422)
-    return signed_in(request, session, settings, user, "/", "password")
+    ip = client_ip(request)
+    return _choose_password(
+        request,
+        session,
+        settings,
+        AccountLinkPurpose.RESET,
+        token,
+        lambda: password_reset.reset(session, settings, token, password, confirm, ip=ip),
+    )
 
 
 @router.get("/invitation/renewed", response_class=HTMLResponse)
@@ -156,21 +184,15 @@ def accept_invitation(
     password: Password,
     confirm: Password = "",
 ) -> Response:
-    purpose = AccountLinkPurpose.INVITATION
-    try:
-        user = invitations.accept(
-            session, settings, token, password, confirm, ip=client_ip(request)
-        )
-    except LinkUnusable:
-        return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
-    except InvalidInput as exc:
-        found = account_links.lookup(session, token, purpose)
-        allowed = found.user is not None and signin_links.is_eligible(session, settings, found.user)
-        errors = form_errors(request.state.locale, exc)
-        return _link_page(
-            request, purpose, token, found, links_allowed=allowed, errors=errors, status=422
-        )
-    return signed_in(request, session, settings, user, "/", "password")
+    ip = client_ip(request)
+    return _choose_password(
+        request,
+        session,
+        settings,
+        AccountLinkPurpose.INVITATION,
+        token,
+        lambda: invitations.accept(session, settings, token, password, confirm, ip=ip),
+    )
 
 
 @router.post("/invitation/{token}/link", response_class=HTMLResponse)

@@ -24,7 +24,9 @@ from app.i18n import N_
 from app.models import AccountLink, AccountLinkPurpose, User
 from app.models.base import utcnow
 from app.services.errors import DomainError
+from app.services.people import rules as people_rules
 from app.services.people.auth import token_digest
+from app.services.people.passwords import hash_password
 
 PATHS = {
     AccountLinkPurpose.INVITATION: "/invitation/",
@@ -141,3 +143,18 @@ def consume(session: Session, token: str, purpose: AccountLinkPurpose) -> User:
     if result.rowcount != 1:
         raise LinkUnusable(LinkState.USED)
     return found.user
+
+
+def set_password_with(
+    session: Session, token: str, purpose: AccountLinkPurpose, password: str, confirm: str
+) -> User:
+    """Use a link to choose a password: the link must be usable, the password follow the rules
+    (typed twice alike), then the link is used once and the password set."""
+    found = require_usable(session, token, purpose)
+    assert found.user is not None
+    people_rules.check_new_password(
+        password, confirm, personal=(found.user.email, found.user.full_name)
+    )
+    user = consume(session, token, purpose)
+    user.password_hash = hash_password(password)
+    return user

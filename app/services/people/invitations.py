@@ -29,7 +29,6 @@ from app.services.notifications import outbox as mail
 from app.services.people import account_links, password_reset, signin_links
 from app.services.people import rules as people_rules
 from app.services.people.account_links import LinkState
-from app.services.people.passwords import hash_password
 
 INVITATION = AccountLinkPurpose.INVITATION
 
@@ -135,17 +134,7 @@ def invite_not_invited(
     return invite_many(session, settings, actor, ids, ip=ip)
 
 
-def accept(
-    session: Session, settings: Settings, token: str, password: str, confirm: str, *, ip: str | None
-) -> User:
-    """Choose a first password with an invitation; the caller then opens a session."""
-    found = account_links.require_usable(session, token, INVITATION)
-    assert found.user is not None
-    people_rules.check_new_password(
-        password, confirm, personal=(found.user.email, found.user.full_name)
-    )
-    user = account_links.consume(session, token, INVITATION)
-    user.password_hash = hash_password(password)
+def _accepted(session: Session, user: User, method: str, ip: str | None) -> User:
     audit.record(
         session,
         "user.invitation_accepted",
@@ -153,9 +142,17 @@ def accept(
         entity_type="user",
         entity_id=user.id,
         ip=ip,
-        details={"method": "password"},
+        details={"method": method},
     )
     return user
+
+
+def accept(
+    session: Session, settings: Settings, token: str, password: str, confirm: str, *, ip: str | None
+) -> User:
+    """Choose a first password with an invitation; the caller then opens a session."""
+    user = account_links.set_password_with(session, token, INVITATION, password, confirm)
+    return _accepted(session, user, "password", ip)
 
 
 def accept_by_link(session: Session, settings: Settings, token: str, *, ip: str | None) -> User:
@@ -164,17 +161,7 @@ def accept_by_link(session: Session, settings: Settings, token: str, *, ip: str 
     assert found.user is not None
     if not signin_links.is_eligible(session, settings, found.user):
         raise Conflict(N_("Choose a password to sign in."))
-    user = account_links.consume(session, token, INVITATION)
-    audit.record(
-        session,
-        "user.invitation_accepted",
-        actor=user,
-        entity_type="user",
-        entity_id=user.id,
-        ip=ip,
-        details={"method": "link"},
-    )
-    return user
+    return _accepted(session, account_links.consume(session, token, INVITATION), "link", ip)
 
 
 def renew(session: Session, settings: Settings, token: str, *, ip: str | None) -> LinkState:

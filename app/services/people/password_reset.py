@@ -22,9 +22,7 @@ from app.services import audit
 from app.services.errors import TooManyRequests
 from app.services.notifications import outbox as mail
 from app.services.people import account_links, throttle
-from app.services.people import rules as people_rules
 from app.services.people.auth import normalise_email, revoke_credentials
-from app.services.people.passwords import hash_password
 
 RESET = AccountLinkPurpose.RESET
 THROTTLE_KIND = "password_reset"
@@ -81,13 +79,7 @@ def reset(
 ) -> User:
     """Set a new password with a reset link: every session of the account ends and its API
     tokens are revoked. The caller then opens a fresh session."""
-    found = account_links.require_usable(session, token, RESET)
-    assert found.user is not None
-    people_rules.check_new_password(
-        password, confirm, personal=(found.user.email, found.user.full_name)
-    )
-    user = account_links.consume(session, token, RESET)
-    user.password_hash = hash_password(password)
+    user = account_links.set_password_with(session, token, RESET, password, confirm)
     sessions, tokens = revoke_credentials(session, user)
     audit.record(
         session,
