@@ -16,6 +16,7 @@ from app.services.validation import field_messages
 from app.web.deps import request_locale
 from app.web.htmx import is_htmx, wants_json
 from app.web.templating import templates
+from app.web.validation_messages import message_of
 
 log = logging.getLogger("livret.errors")
 
@@ -109,8 +110,7 @@ def install_error_handlers(app: FastAPI) -> None:
             ProblemFieldError(
                 field=".".join(str(p) for p in err.get("loc", ()) if p != "body"),
                 code=str(err.get("type", "invalid")),
-                # Our own checks' messages are msgids; pydantic's are English already.
-                message=translate(locale, str(err.get("msg", ""))),
+                message=message_of(err, locale),
             )
             for err in exc.errors()
         ]

@@ -336,7 +336,11 @@ def test_schema_and_rule_violations_are_documented_422s_of_one_shape(client, db,
     headers = bearer(db, personas.apprentice_a)
     url = f"{API}/apprenticeships/{personas.apprenticeship_a.id}/mobility-periods"
     schema = answered(client, client.post(url, json={}, headers=headers), 422)
-    assert {"field": "country", "code": "missing", "message": "Field required"} in schema["errors"]
+    assert {
+        "field": "country",
+        "code": "missing",
+        "message": "Ce champ est obligatoire.",
+    } in schema["errors"]
     body = {"country": "ZZ", "host": "TU Delft", "starts_on": "2025-02-01", "ends_on": "2025-06-30"}
     rule = answered(client, client.post(url, json=body, headers=headers), 422)
     assert rule["errors"] == [{"field": "country", "code": "invalid", "message": rule["detail"]}]
