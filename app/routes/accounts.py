@@ -110,6 +110,17 @@ def reset_page(request: Request, session: DbSession, token: Token) -> Response:
     return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
 
 
+def _links_allowed(
+    session: Session, settings: Settings, purpose: AccountLinkPurpose, found: account_links.Lookup
+) -> bool:
+    """Whether an invitation's page offers to sign in without a password."""
+    return (
+        purpose is AccountLinkPurpose.INVITATION
+        and found.user is not None
+        and signin_links.is_eligible(session, settings, found.user)
+    )
+
+
 def _choose_password(
     request: Request,
     session: Session,
@@ -126,12 +137,8 @@ def _choose_password(
         return _link_page(request, purpose, token, account_links.lookup(session, token, purpose))
     except InvalidInput as exc:
         found = account_links.lookup(session, token, purpose)
-        allowed = (
-            purpose is AccountLinkPurpose.INVITATION
-            and found.user is not None
-            and signin_links.is_eligible(session, settings, found.user)
-        )
         errors = form_errors(request.state.locale, exc)
+        allowed = _links_allowed(session, settings, purpose, found)
         return _link_page(
             request, purpose, token, found, links_allowed=allowed, errors=errors, status=422
         )
@@ -171,7 +178,7 @@ def invitation_page(
 ) -> Response:
     purpose = AccountLinkPurpose.INVITATION
     found = account_links.lookup(session, token, purpose)
-    allowed = found.user is not None and signin_links.is_eligible(session, settings, found.user)
+    allowed = _links_allowed(session, settings, purpose, found)
     return _link_page(request, purpose, token, found, links_allowed=allowed)
 
 
